@@ -1,0 +1,79 @@
+//! `thumbd render`: the serving pipeline on one file, for scripts and benchmarks.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+
+use crate::config::LimitArgs;
+use crate::http::thumbnail_url::parse_thumbnail_url;
+use crate::plan::{self, OutputFormat};
+use crate::render::cpu::CpuBackend;
+use crate::service::render_job::{RenderJob, SourceMedia, encode_options};
+use crate::service::thumbnail::DEFAULT_THUMB_OFFSET;
+use crate::source;
+
+#[derive(clap::Args, Debug)]
+pub struct RenderArgs {
+    /// Image, video or audio file.
+    input: PathBuf,
+
+    /// URL parameters as in the thumbnail API, such as `width/160/height/90/type/3`.
+    #[arg(long, default_value = "")]
+    params: String,
+
+    /// Output file.
+    #[arg(short, long)]
+    output: PathBuf,
+
+    #[command(flatten)]
+    limits: LimitArgs,
+}
+
+pub fn run(args: RenderArgs) -> anyhow::Result<ExitCode> {
+    let path = format!(
+        "/p/0/thumbnail/entry_id/file/{}",
+        args.params.trim_matches('/')
+    );
+    let request = parse_thumbnail_url(&path, None).map_err(|error| anyhow::anyhow!("{error}"))?;
+    anyhow::ensure!(
+        request.format != Some(OutputFormat::Vtt),
+        "format vtt needs a server URL; render the sprite instead"
+    );
+
+    let limits = args.limits.source_limits();
+    let info = source::probe_file(&args.input, &limits)
+        .with_context(|| format!("cannot read {}", args.input.display()))?;
+    let (facts, media) = SourceMedia::from_info(args.input.clone(), &info, false);
+    let plan = plan::plan_thumbnail(
+        &request,
+        &facts,
+        &args.limits.plan_settings(DEFAULT_THUMB_OFFSET),
+    )?;
+
+    let job = RenderJob {
+        plan,
+        source: media,
+        encode: encode_options(
+            request.format.unwrap_or(OutputFormat::Jpeg),
+            request.quality,
+            None,
+            request.density,
+            None,
+        ),
+        strip: request.strip.unwrap_or(false),
+        limits,
+    };
+    let (rendered, times) = job
+        .run(&CpuBackend)
+        .with_context(|| format!("cannot render {}", args.input.display()))?;
+    std::fs::write(&args.output, &rendered.bytes)
+        .with_context(|| format!("cannot write {}", args.output.display()))?;
+    tracing::debug!(
+        decode_ms = times.decode.as_secs_f64() * 1000.0,
+        render_ms = times.render.as_secs_f64() * 1000.0,
+        encode_ms = times.encode.as_secs_f64() * 1000.0,
+        "rendered"
+    );
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,162 @@
+//! Request routing, with one tracing span and one log line per request.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Instant;
+
+use hyper::body::Incoming;
+use hyper::{Method, Request, Response, StatusCode, header};
+use tracing::Instrument;
+
+use super::response::{self, Body};
+use super::thumbnail_url::{UrlError, parse_thumbnail_url};
+use crate::metrics::StatusLabel;
+use crate::service::thumbnail::{ThumbnailCall, serve_thumbnail};
+use crate::service::{Services, ThumbnailError};
+
+/// Dispatches one request and records its status.
+pub async fn handle(
+    services: Arc<Services>,
+    request: Request<Incoming>,
+    remote: SocketAddr,
+) -> Response<Body> {
+    let started = Instant::now();
+    let path = request.uri().path().to_string();
+    let route = route_template(&path);
+    let span = tracing::info_span!(
+        "request",
+        method = %request.method(),
+        route,
+        entry_id = tracing::field::Empty,
+        status = tracing::field::Empty,
+        cache = tracing::field::Empty,
+    );
+
+    let response = dispatch(&services, request, route)
+        .instrument(span.clone())
+        .await;
+
+    let status = response.status().as_u16();
+    span.record("status", status);
+    services
+        .metrics
+        .requests
+        .get_or_create(&StatusLabel { status })
+        .inc();
+    span.in_scope(|| {
+        tracing::info!(
+            %remote,
+            status,
+            elapsed_ms = started.elapsed().as_secs_f64() * 1000.0,
+            "request finished"
+        );
+    });
+    response
+}
+
+/// The route name for logs: the template, never the raw URL with its secrets.
+fn route_template(path: &str) -> &'static str {
+    match path {
+        "/healthz" => "/healthz",
+        "/metrics" => "/metrics",
+        p if p.starts_with("/p/") => "/p/{partner_id}/thumbnail/...",
+        _ => "unknown",
+    }
+}
+
+async fn dispatch(
+    services: &Arc<Services>,
+    request: Request<Incoming>,
+    route: &str,
+) -> Response<Body> {
+    let is_read = request.method() == Method::GET || request.method() == Method::HEAD;
+    if !is_read {
+        return response::plain_error(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "METHOD_NOT_ALLOWED",
+            "only GET and HEAD are supported here",
+        );
+    }
+    match route {
+        "/healthz" => response::text("text/plain; charset=utf-8", "ok\n".to_string()),
+        "/metrics" => response::text(
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+            services.metrics.encode(),
+        ),
+        "/p/{partner_id}/thumbnail/..." => thumbnail(services, request).await,
+        _ => not_found(request.uri().path()),
+    }
+}
+
+fn not_found(path: &str) -> Response<Body> {
+    response::plain_error(
+        StatusCode::NOT_FOUND,
+        "NOT_FOUND",
+        &format!(
+            "no route for {path:?}; thumbnails are served at /p/{{partner_id}}/thumbnail/entry_id/{{entry_id}}/..."
+        ),
+    )
+}
+
+async fn thumbnail(services: &Arc<Services>, request: Request<Incoming>) -> Response<Body> {
+    let uri = request.uri().clone();
+    let parsed = match parse_thumbnail_url(uri.path(), uri.query()) {
+        Ok(parsed) => parsed,
+        Err(UrlError::NotThumbnailPath) => return not_found(uri.path()),
+        Err(UrlError::BadQuery(detail)) => {
+            return error_response(&ThumbnailError::BadQuery(detail));
+        }
+    };
+    tracing::Span::current().record("entry_id", parsed.entry_id.as_str());
+
+    let header_text = |name: header::HeaderName| {
+        request
+            .headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+    };
+    let if_none_match = header_text(header::IF_NONE_MATCH);
+    let call = ThumbnailCall {
+        request: parsed,
+        referer_header: header_text(header::REFERER),
+        path: uri.path().to_string(),
+    };
+
+    match serve_thumbnail(services, call).await {
+        Ok(answer) => {
+            tracing::Span::current()
+                .record("cache", format!("{:?}", answer.cache_outcome).as_str());
+            let mut response = response::thumbnail(&answer, if_none_match.as_deref());
+            if request.method() == Method::HEAD {
+                *response.body_mut() = Body::default();
+            }
+            response
+        }
+        Err(error) => error_response(&error),
+    }
+}
+
+/// Logs an error once, with its source chain, where it becomes a response.
+fn error_response(error: &ThumbnailError) -> Response<Body> {
+    let chain = error_chain(error);
+    match error.http_status() {
+        500..=599 if !matches!(error, ThumbnailError::TooManyProcesses) => {
+            tracing::error!(code = error.code(), error = %chain, "thumbnail failed");
+        }
+        503 => tracing::warn!(code = error.code(), "render limit reached"),
+        _ => tracing::debug!(code = error.code(), error = %chain, "thumbnail rejected"),
+    }
+    response::thumbnail_error(error)
+}
+
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}

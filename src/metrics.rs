@@ -1,0 +1,106 @@
+//! Prometheus metrics: requests by status, render latency, cache hits.
+
+use std::sync::atomic::AtomicU64;
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::registry::Registry;
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct StatusLabel {
+    pub status: u16,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct BackendLabel {
+    pub backend: String,
+}
+
+/// Every metric the service exports.
+pub struct Metrics {
+    registry: Registry,
+    pub requests: Family<StatusLabel, Counter>,
+    pub render_seconds: Family<BackendLabel, Histogram>,
+    pub cache_hits: Counter,
+    pub cache_misses: Counter,
+    pub coalesced: Counter,
+    pub renders_in_flight: Gauge<i64, std::sync::atomic::AtomicI64>,
+    pub rejected_renders: Counter<u64, AtomicU64>,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Metrics {
+    pub fn new() -> Self {
+        let mut registry = Registry::with_prefix("thumbd");
+        let requests = Family::<StatusLabel, Counter>::default();
+        registry.register(
+            "requests",
+            "HTTP requests by response status",
+            requests.clone(),
+        );
+        let render_seconds = Family::<BackendLabel, Histogram>::new_with_constructor(|| {
+            Histogram::new(exponential_buckets(0.001, 2.0, 16))
+        });
+        registry.register(
+            "render_seconds",
+            "Time to decode, render and encode one thumbnail",
+            render_seconds.clone(),
+        );
+        let cache_hits = Counter::default();
+        registry.register(
+            "cache_hits",
+            "Thumbnails served from the result cache",
+            cache_hits.clone(),
+        );
+        let cache_misses = Counter::default();
+        registry.register(
+            "cache_misses",
+            "Thumbnails not found in the result cache",
+            cache_misses.clone(),
+        );
+        let coalesced = Counter::default();
+        registry.register(
+            "coalesced_requests",
+            "Requests that waited for an identical render already in flight",
+            coalesced.clone(),
+        );
+        let renders_in_flight = Gauge::default();
+        registry.register(
+            "renders_in_flight",
+            "Renders running now",
+            renders_in_flight.clone(),
+        );
+        let rejected_renders = Counter::default();
+        registry.register(
+            "rejected_renders",
+            "Renders refused with TOO_MANY_PROCESSES because the limit was reached",
+            rejected_renders.clone(),
+        );
+        Self {
+            registry,
+            requests,
+            render_seconds,
+            cache_hits,
+            cache_misses,
+            coalesced,
+            renders_in_flight,
+            rejected_renders,
+        }
+    }
+
+    /// The registry as Prometheus text exposition.
+    pub fn encode(&self) -> String {
+        let mut text = String::new();
+        prometheus_client::encoding::text::encode(&mut text, &self.registry)
+            .expect("writing to a String cannot fail");
+        text
+    }
+}
