@@ -72,11 +72,7 @@ pub fn ingest(args: IngestArgs) -> anyhow::Result<ExitCode> {
             }
             Err(error) => {
                 failed += 1;
-                eprintln!(
-                    "error: {}: {:#}",
-                    path.display(),
-                    anyhow::Error::from(error)
-                );
+                eprintln!("error: {:#}", anyhow::Error::from(error));
             }
         }
     }

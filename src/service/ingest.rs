@@ -12,7 +12,7 @@ use crate::store::{
 /// Why a file was not ingested; nothing is stored in any of these cases.
 #[derive(Debug, thiserror::Error)]
 pub enum IngestError {
-    #[error("{path}: {source}")]
+    #[error("cannot ingest {path}")]
     Source {
         path: String,
         #[source]

@@ -123,6 +123,8 @@ pub enum SourceError {
     Io(#[from] std::io::Error),
     #[error("file is not an image, video or audio format that thumbd reads")]
     UnsupportedFormat,
+    #[error("file is not an image, video or audio format that thumbd reads (ffmpeg: {0})")]
+    UnrecognisedMedia(String),
     #[error(
         "source of {width}x{height} pixels and {frames} frames exceeds the limit of {max} pixels"
     )]

@@ -38,7 +38,8 @@ fn media_error(error: ffmpeg::Error) -> SourceError {
 /// Reads stream facts: size, rotation, duration, frame rate; audio-only files are audio.
 pub fn probe(path: &Path, limits: &SourceLimits) -> Result<MediaInfo, SourceError> {
     init();
-    let input = ffmpeg::format::input(path).map_err(media_error)?;
+    let input = ffmpeg::format::input(path)
+        .map_err(|error| SourceError::UnrecognisedMedia(error.to_string()))?;
     let duration = container_duration(&input);
     let format = input
         .format()

@@ -25,6 +25,11 @@ impl LocalBlobStore {
         })
     }
 
+    /// The directory that holds every blob.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
     /// Resolves a key, rejecting anything that could leave the root.
     fn path_of(&self, key: &str) -> Result<PathBuf, StoreError> {
         let relative = Path::new(key);
