@@ -129,7 +129,11 @@ async fn thumbnail(services: &Arc<Services>, request: Request<Incoming>) -> Resp
                 .record("cache", format!("{:?}", answer.cache_outcome).as_str());
             let mut response = response::thumbnail(&answer, if_none_match.as_deref());
             if request.method() == Method::HEAD {
+                let length = answer.rendered.bytes.len();
                 *response.body_mut() = Body::default();
+                response
+                    .headers_mut()
+                    .insert(header::CONTENT_LENGTH, length.into());
             }
             response
         }
