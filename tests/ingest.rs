@@ -16,7 +16,7 @@ fn thumbd(arguments: &[&str]) -> std::process::Output {
         .expect("thumbd binary runs")
 }
 
-/// A PNG whose header claims `width` x `height` but whose data is tiny: a
+/// Builds a PNG whose header claims `width` x `height` but whose data is tiny: a
 /// decompression bomb as far as any decoder that trusts the header is concerned.
 fn lying_png(width: u32, height: u32) -> Vec<u8> {
     let mut png = Vec::new();
@@ -57,7 +57,8 @@ fn ingest_prints_one_line_per_file() {
     assert_eq!(&lines[0][1..], &["2", "128", "128", "0.000"]);
     assert_eq!(&lines[1][1..4], &["1", "320", "180"]);
     assert!((lines[1][4].parse::<f64>().unwrap() - 3.0).abs() < 0.2);
-    assert!(lines[0][0].starts_with("0_") && lines[0][0].len() == 10);
+    assert!(lines[0][0].starts_with("0_"));
+    assert_eq!(lines[0][0].len(), 10);
 }
 
 #[test]

@@ -6,7 +6,7 @@ mod common;
 use common::*;
 use image::GenericImageView;
 
-/// The frame number shown in the middle of tile `index` of a sprite.
+/// Reads the frame number shown in the middle of tile `index` of a sprite.
 fn tile_frame(sprite: &image::RgbaImage, tiles: u32, index: u32) -> i64 {
     let tile_width = sprite.width() / tiles;
     let x = index * tile_width + tile_width / 2;
@@ -142,7 +142,7 @@ async fn rotated_video_comes_out_upright() {
     let entry = server.ingest(&rotated);
     assert_eq!(entry.displayed_size(), thumbd::frame::Size::new(90, 160));
 
-    // FFmpeg's own autorotation of the same file is the reference picture.
+    // FFmpeg's own autorotation of the same file is the Kaltura server picture.
     let reference = server.file("reference.png");
     ffmpeg(&[
         "-i",

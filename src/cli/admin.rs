@@ -85,7 +85,7 @@ pub fn ingest(args: IngestArgs) -> anyhow::Result<ExitCode> {
 
 #[derive(clap::Subcommand, Debug)]
 pub enum EntryCommand {
-    /// Mark an entry deleted; its thumbnails then answer ENTRY_DELETED_MODERATED.
+    /// Mark an entry deleted, so that its thumbnails return ENTRY_DELETED_MODERATED.
     Delete {
         #[command(flatten)]
         data: DataDirArg,
@@ -170,7 +170,7 @@ pub struct PartnerSetArgs {
     /// Density in pixels per inch written to outputs; 0 writes none.
     #[arg(long)]
     default_density: Option<f64>,
-    /// Strip metadata (colour profiles) when a URL does not say.
+    /// Strip metadata (colour profiles) when a URL has no `strip` parameter.
     #[arg(long)]
     strip: Option<bool>,
     /// Second of a video used for its default thumbnail.

@@ -13,7 +13,7 @@ use crate::service::thumbnail::ThumbnailResponse;
 
 pub type Body = Full<Bytes>;
 
-/// The fixed past date the reference sends for uncacheable responses.
+/// The fixed past date the Kaltura server sends for uncacheable responses.
 const EPOCH_EXPIRES: &str = "Sun, 19 Nov 2000 08:52:00 GMT";
 
 fn http_date(time: SystemTime) -> String {

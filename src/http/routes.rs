@@ -54,7 +54,7 @@ pub async fn handle(
     response
 }
 
-/// The route name for logs: the template, never the raw URL with its secrets.
+/// Returns the route template for logs, never the raw URL, which may carry a KS.
 fn route_template(path: &str) -> &'static str {
     match path {
         "/healthz" => "/healthz",

@@ -1,8 +1,8 @@
 //! The thumbnail URL grammar: `/p/{partner}[/sp/{sub}]/thumbnail/{key}/{value}/...`.
 //!
 //! Values are read with PHP's lenient number parsing and clamped exactly as the Kaltura
-//! server clamps them; only the reference's own checks and thumbd's additions (closed
-//! format list, `crop_provider`, `file_name` last) reject a request.
+//! server clamps them. Only the Kaltura server's own checks and thumbd's additions
+//! (closed format list, `crop_provider`, `file_name` last) reject a request.
 
 use std::collections::HashMap;
 
@@ -30,7 +30,7 @@ struct RawParams {
 }
 
 impl RawParams {
-    /// The value with a trailing lowercase `.jpg`, `.gif` or `.png` removed, as the
+    /// Returns the value with a trailing lowercase `.jpg`, `.gif` or `.png` removed, as the
     /// reference strips it from every value.
     fn get(&self, name: &str) -> Option<&str> {
         let value = self.values.get(name)?.as_str();
@@ -44,7 +44,7 @@ impl RawParams {
         Some(value)
     }
 
-    /// A value that is present and not empty.
+    /// Returns a value that is present and not empty.
     fn text(&self, name: &str) -> Option<String> {
         self.get(name).filter(|v| !v.is_empty()).map(str::to_string)
     }
@@ -106,13 +106,13 @@ fn split_route<'a>(segments: &'a [&'a str]) -> Result<(&'a str, &'a [&'a str]), 
     }
 }
 
-/// Percent-decodes a path component, with `+` read as a space as the reference does.
+/// Percent-decodes a path component, with `+` read as a space as the Kaltura server does.
 fn decode_component(component: &str) -> String {
     let spaced = component.replace('+', " ");
     percent_decode_str(&spaced).decode_utf8_lossy().into_owned()
 }
 
-/// Width, height, type, and the derivation of defaults (reference order).
+/// Reads width, height and type, then derives the defaults in the Kaltura server's order.
 fn read_dimensions(raw: &RawParams, request: &mut ThumbnailRequest) {
     // A `!` after the first character of either size is the legacy "force" flag.
     let forced = ["width", "height"].iter().any(|name| {
@@ -221,7 +221,7 @@ fn read_window_bound(raw: &RawParams, name: &str) -> Result<f64, UrlError> {
     Ok(number)
 }
 
-/// The reference's reachable checks, in its order, then thumbd's additions.
+/// Runs the Kaltura server's reachable checks, in its order, then thumbd's additions.
 fn validate(raw: &RawParams, request: &ThumbnailRequest) -> Result<(), UrlError> {
     let slices = request.vid_slices;
     if raw.get("vid_slices").is_some() && slices != -1 && slices <= 0 {
@@ -254,7 +254,7 @@ fn validate(raw: &RawParams, request: &ThumbnailRequest) -> Result<(), UrlError>
     Ok(())
 }
 
-/// The longest prefix of `text` (after leading whitespace) that reads as a number,
+/// Finds the longest prefix of `text` (after leading whitespace) that reads as a number,
 /// with whether it has a fraction or exponent.
 fn numeric_prefix(text: &str) -> Option<(&str, bool)> {
     let text = text.trim_start();

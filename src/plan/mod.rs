@@ -16,7 +16,7 @@ pub use timing::SliceWindow;
 /// The widest (or tallest) sprite the API allows, exclusive, in pixels.
 pub const MAX_SPRITE_SIDE: u64 = 65_500;
 
-/// What the planner knows about the entry's media without decoding it.
+/// Facts about an entry's media that the planner uses, read without decoding it.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum SourceFacts {
     /// A still picture (image entry or placeholder) of this displayed size.
@@ -133,7 +133,7 @@ pub fn plan_thumbnail(
     })
 }
 
-/// The geometry inputs: box size after the sprite width cap, source crop after
+/// Builds the geometry inputs: box size after the sprite width cap, source crop after
 /// `rel_width`/`rel_height` scaling.
 fn box_request(request: &ThumbnailRequest, displayed: Size) -> BoxRequest {
     let mut width = request.width;
@@ -196,7 +196,7 @@ fn planned_sources(
     }
 }
 
-/// The source whose first tile is the last one at or before `tile`.
+/// Finds the source whose first tile is the last one at or before `tile`.
 fn source_for_tile(tile: usize, sources: &[(PlannedSource, usize)]) -> usize {
     sources
         .iter()
@@ -205,7 +205,7 @@ fn source_for_tile(tile: usize, sources: &[(PlannedSource, usize)]) -> usize {
 }
 
 impl RenderPlan {
-    /// The smallest decoded size of source `index` that still gives every tile at least
+    /// Returns the smallest decoded size of source `index` that still gives every tile at least
     /// as many source pixels as output pixels; shrink-on-load decodes no smaller.
     pub fn min_decode_size(&self, index: usize) -> Size {
         let planned = self.sources[index].size;

@@ -1,4 +1,4 @@
-//! The typed thumbnail request: every URL parameter after the reference's clamping.
+//! The typed thumbnail request: every URL parameter after the Kaltura server's clamping.
 //!
 //! `http::thumbnail_url` fills it from a URL; `plan` reads it. Absent values keep the
 //! reference's sentinels (-1 for "not given") because the formulas branch on them.
@@ -86,7 +86,7 @@ impl CropType {
     }
 }
 
-/// Every parameter of the thumbnail URL, clamped as the reference clamps it.
+/// Every parameter of the thumbnail URL, clamped as the Kaltura server clamps it.
 ///
 /// Widths and heights are final: the 120x90 default and `def_width`/`def_height`
 /// are already applied, and 0 means "unconstrained".
@@ -104,7 +104,7 @@ pub struct ThumbnailRequest {
     pub src_h: f64,
     pub rel_width: f64,
     pub rel_height: f64,
-    /// Background colour as 0xRRGGBB, read from hex like the reference (`fff` is #000fff).
+    /// Background colour as 0xRRGGBB, read from hex like the Kaltura server (`fff` is #000fff).
     pub bgcolor: u32,
     pub format: Option<OutputFormat>,
     pub density: f64,

@@ -127,7 +127,7 @@ impl ThumbnailError {
         }
     }
 
-    /// Whether the error response may be cached privately for 60 s; the reference
+    /// Whether the error response may be cached privately for 60 s; the Kaltura server
     /// exempts access-control errors, and a 503 is transient.
     pub fn cacheable(&self) -> bool {
         !matches!(

@@ -9,7 +9,7 @@ use crate::store::{
     BlobStore, Entry, EntryStatus, MetadataStore, NewEntry, Partner, PartnerSettings, StoreError,
 };
 
-/// Why a file was not ingested; nothing is stored in any of these cases.
+/// Failure of an ingest. Nothing is stored in any of these cases.
 #[derive(Debug, thiserror::Error)]
 pub enum IngestError {
     #[error("cannot ingest {path}")]
@@ -26,7 +26,7 @@ pub enum IngestError {
     Store(#[from] StoreError),
 }
 
-/// What to ingest and how to label it.
+/// A file to ingest and the labels of its new entry.
 #[derive(Clone, Debug)]
 pub struct IngestRequest<'a> {
     pub path: &'a Path,

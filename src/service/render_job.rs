@@ -12,7 +12,7 @@ use crate::plan::{RenderPlan, SourceFacts};
 use crate::render::{Backend, RenderError};
 use crate::source::{self, MediaInfo, MediaType, SourceError, SourceLimits};
 
-/// Where a job's source pictures come from.
+/// The origin of a job's source pictures.
 #[derive(Clone, Debug, PartialEq)]
 pub enum SourceMedia {
     /// An image file; `animate` keeps every frame of an animated GIF.

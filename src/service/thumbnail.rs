@@ -33,7 +33,7 @@ pub struct ThumbnailCall {
     pub path: String,
 }
 
-/// A successful answer with its caching facts.
+/// A rendered thumbnail with its caching facts.
 #[derive(Clone, Debug)]
 pub struct ThumbnailResponse {
     pub rendered: Arc<Rendered>,

@@ -12,7 +12,7 @@ use image::{AnimationDecoder, ImageDecoder, ImageFormat, ImageReader};
 use super::{SourceError, SourceLimits};
 use crate::frame::{Frame, Orientation, RgbaImage, Size};
 
-/// What a file's header says about an image, read without decoding pixels.
+/// Size, format and orientation read from an image file's header, without decoding pixels.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct ImageHeader {
     pub format: ImageFormat,
@@ -67,7 +67,7 @@ pub fn read_header(bytes: &[u8], limits: &SourceLimits) -> Result<ImageHeader, S
     })
 }
 
-/// The EXIF orientation, or normal when the file has none or it cannot be read.
+/// Reads the EXIF orientation; normal when the file has none or it cannot be read.
 fn read_orientation(bytes: &[u8]) -> Orientation {
     let Ok(exif) = exif::Reader::new().read_from_container(&mut Cursor::new(bytes)) else {
         return Orientation::Normal;
@@ -120,7 +120,7 @@ fn read_icc_profile(bytes: &[u8]) -> Option<Vec<u8>> {
     image.icc_profile().map(|profile| profile.to_vec())
 }
 
-/// The smallest DCT scale whose output still covers `min_stored`.
+/// Picks the smallest DCT scale whose output still covers `min_stored`.
 fn jpeg_scale(stored: Size, min_stored: Size) -> turbojpeg::ScalingFactor {
     use turbojpeg::ScalingFactor;
 

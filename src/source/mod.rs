@@ -108,7 +108,7 @@ impl SourceLimits {
         Ok(())
     }
 
-    /// The same bounds for the image crate's own decoders.
+    /// Converts these bounds into the image crate's own decoder limits.
     pub fn image_crate_limits(&self) -> ::image::Limits {
         let mut limits = ::image::Limits::default();
         limits.max_alloc = Some(self.max_pixels.saturating_mul(4).saturating_add(64 << 20));

@@ -205,7 +205,7 @@ impl Capturer {
         })
     }
 
-    /// The first frame at or after `target` (within half a frame), or the last frame
+    /// Returns the first frame at or after `target` (within half a frame), or the last frame
     /// of the stream when `target` lies beyond it.
     fn frame_at(&mut self, target: f64) -> Result<VideoFrame, SourceError> {
         let position = self.current.as_ref().map(|(time, _)| *time);

@@ -25,7 +25,7 @@ impl LocalBlobStore {
         })
     }
 
-    /// The directory that holds every blob.
+    /// Returns the directory that contains every blob.
     pub fn root(&self) -> &Path {
         &self.root
     }

@@ -81,7 +81,7 @@ impl SqliteStore {
         Ok(f(&connection)?)
     }
 
-    /// Every entry of a partner, newest first.
+    /// Lists every entry of a partner, newest first.
     pub fn entries_of_partner(&self, partner_id: i64) -> Result<Vec<Entry>, StoreError> {
         self.with(|c| {
             let sql = format!(

@@ -75,7 +75,7 @@ impl TestServer {
         format!("http://{}{path}", self.address)
     }
 
-    /// The thumbnail URL of `entry_id` with the given parameter path.
+    /// Builds the thumbnail URL of `entry_id` with the given parameter path.
     pub fn thumb(&self, entry_id: &str, params: &str) -> String {
         let params = params.trim_matches('/');
         let suffix = if params.is_empty() {
@@ -194,7 +194,7 @@ pub fn ffmpeg(arguments: &[&str]) {
 /// Frame rate of `counter_video`.
 pub const COUNTER_FPS: f64 = 10.0;
 
-/// A video whose every frame shows its own frame number as a flat colour:
+/// Generates a video whose every frame shows its own frame number as a flat colour:
 /// red = 16 * (n % 16) + 8, green = 16 * (n / 16 % 16) + 8, blue = 16 * (n / 256) + 8.
 /// Keyframes every 2 s, as most real uploads have.
 pub fn counter_video(path: &Path, seconds: u32) {
@@ -225,7 +225,7 @@ pub fn frame_number(pixel: [u8; 4]) -> i64 {
     digit(pixel[0]) + 16 * digit(pixel[1]) + 256 * digit(pixel[2])
 }
 
-/// The mean colour of a rectangle of an image.
+/// Computes the mean colour of a rectangle of an image.
 pub fn mean_colour(image: &image::RgbaImage, x: u32, y: u32, width: u32, height: u32) -> [f64; 3] {
     let mut sum = [0.0; 3];
     for yy in y..y + height {
