@@ -184,7 +184,7 @@ mod tests {
     }
 
     #[test]
-    fn bad_query_headers_follow_reference() {
+    fn bad_query_headers_match_kaltura() {
         let error = ThumbnailError::BadQuery("vid_slices must be positive".into());
         let response = thumbnail_error(&error);
         assert_eq!(response.status(), 400);

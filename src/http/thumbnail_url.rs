@@ -31,7 +31,7 @@ struct RawParams {
 
 impl RawParams {
     /// Returns the value with a trailing lowercase `.jpg`, `.gif` or `.png` removed, as the
-    /// reference strips it from every value.
+    /// Kaltura server strips it from every value.
     fn get(&self, name: &str) -> Option<&str> {
         let value = self.values.get(name)?.as_str();
         for extension in [".jpg", ".gif", ".png"] {
@@ -355,7 +355,7 @@ mod tests {
     }
 
     #[test]
-    fn clamps_like_reference() {
+    fn clamps_like_kaltura() {
         let request =
             parse("/p/1/thumbnail/entry_id/e/width/20000/height/abc/quality/150").unwrap();
         assert_eq!(

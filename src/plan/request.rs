@@ -1,7 +1,7 @@
 //! The typed thumbnail request: every URL parameter after the Kaltura server's clamping.
 //!
 //! `http::thumbnail_url` fills it from a URL; `plan` reads it. Absent values keep the
-//! reference's sentinels (-1 for "not given") because the formulas branch on them.
+//! Kaltura server's sentinels (-1 for "not given") because the formulas branch on them.
 
 /// Output formats that a URL may ask for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
