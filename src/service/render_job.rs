@@ -156,7 +156,7 @@ impl RenderJob {
         let _span = tracing::debug_span!("decode", sources = self.plan.sources.len()).entered();
         match &self.source {
             SourceMedia::Image { path, animate } => {
-                let bytes = std::fs::read(path).map_err(SourceError::Io)?;
+                let bytes = bytes::Bytes::from(std::fs::read(path).map_err(SourceError::Io)?);
                 let min_size = self.plan.min_decode_size(0);
                 let decoded = source::image::decode(&bytes, min_size, *animate, &self.limits)?;
                 let first = decoded.frames[0].image.size();

@@ -80,7 +80,7 @@ fn read_orientation(bytes: &[u8]) -> Orientation {
 /// Decodes an image upright, at no less than `min_displayed` where the format can
 /// shrink on load. `animate` keeps every frame of an animated GIF.
 pub fn decode(
-    bytes: &[u8],
+    bytes: &bytes::Bytes,
     min_displayed: Size,
     animate: bool,
     limits: &SourceLimits,
@@ -113,10 +113,11 @@ pub fn decode(
     })
 }
 
-fn read_icc_profile(bytes: &[u8]) -> Option<Vec<u8>> {
+fn read_icc_profile(bytes: &bytes::Bytes) -> Option<Vec<u8>> {
     use img_parts::ImageICC;
 
-    let image = img_parts::DynImage::from_bytes(bytes.to_vec().into()).ok()??;
+    // Cloning `Bytes` shares the buffer: the file is not copied.
+    let image = img_parts::DynImage::from_bytes(bytes.clone()).ok()??;
     image.icc_profile().map(|profile| profile.to_vec())
 }
 

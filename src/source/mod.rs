@@ -187,7 +187,7 @@ pub fn validate_file(
 ) -> Result<(), SourceError> {
     match info.media_type {
         MediaType::Image => {
-            let bytes = std::fs::read(path)?;
+            let bytes = bytes::Bytes::from(std::fs::read(path)?);
             image::decode(&bytes, Size::new(1, 1), false, limits).map(|_| ())
         }
         MediaType::Video => validate_video(path, info, limits),
