@@ -93,3 +93,54 @@ impl ServiceArgs {
         Duration::from_secs(self.render_timeout_secs)
     }
 }
+
+/// Backend choice and GPU batching.
+#[derive(clap::Args, Clone, Debug, PartialEq)]
+pub struct BackendArgs {
+    /// Rendering backend: auto takes a hardware GPU when one exists, gpu also accepts
+    /// a software Vulkan device (lavapipe), cpu never uses the GPU.
+    #[arg(long, env = "THUMBD_BACKEND", value_enum, default_value_t = crate::render::BackendChoice::Auto)]
+    pub backend: crate::render::BackendChoice,
+
+    /// Jobs in one GPU batch at most.
+    #[arg(long, env = "THUMBD_GPU_BATCH_MAX_JOBS", default_value_t = 64)]
+    pub gpu_batch_max_jobs: usize,
+
+    /// Bytes of sources, intermediates and outputs in one GPU batch at most (further
+    /// capped by the adapter's largest storage binding).
+    #[arg(long, env = "THUMBD_GPU_BATCH_MAX_BYTES", default_value_t = 256 << 20)]
+    pub gpu_batch_max_bytes: u64,
+
+    /// Microseconds the first job of a GPU batch waits for more jobs.
+    #[arg(long, env = "THUMBD_GPU_BATCH_DEADLINE_US", default_value_t = 500)]
+    pub gpu_batch_deadline_us: u64,
+}
+
+impl Default for BackendArgs {
+    fn default() -> Self {
+        Self {
+            backend: crate::render::BackendChoice::Auto,
+            gpu_batch_max_jobs: 64,
+            gpu_batch_max_bytes: 256 << 20,
+            gpu_batch_deadline_us: 500,
+        }
+    }
+}
+
+impl BackendArgs {
+    pub fn batch_config(&self) -> crate::render::gpu::BatchConfig {
+        crate::render::gpu::BatchConfig {
+            max_jobs: self.gpu_batch_max_jobs.max(1),
+            max_bytes: self.gpu_batch_max_bytes,
+            deadline: Duration::from_micros(self.gpu_batch_deadline_us),
+        }
+    }
+
+    /// Opens the chosen backend.
+    pub fn open(
+        &self,
+        metrics: std::sync::Arc<crate::metrics::Metrics>,
+    ) -> Result<std::sync::Arc<dyn crate::render::Backend>, crate::render::gpu::GpuError> {
+        crate::render::open_backend(self.backend, self.batch_config(), metrics)
+    }
+}

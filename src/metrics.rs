@@ -29,6 +29,10 @@ pub struct Metrics {
     pub coalesced: Counter,
     pub renders_in_flight: Gauge<i64, std::sync::atomic::AtomicI64>,
     pub rejected_renders: Counter<u64, AtomicU64>,
+    pub gpu_batch_jobs: Histogram,
+    pub gpu_batch_seconds: Histogram,
+    pub gpu_submissions: Counter,
+    pub gpu_fallbacks: Counter,
 }
 
 impl Default for Metrics {
@@ -84,6 +88,30 @@ impl Metrics {
             "Renders refused with TOO_MANY_PROCESSES because the limit was reached",
             rejected_renders.clone(),
         );
+        let gpu_batch_jobs = Histogram::new(exponential_buckets(1.0, 2.0, 8));
+        registry.register(
+            "gpu_batch_jobs",
+            "Jobs per GPU batch",
+            gpu_batch_jobs.clone(),
+        );
+        let gpu_batch_seconds = Histogram::new(exponential_buckets(0.0005, 2.0, 16));
+        registry.register(
+            "gpu_batch_seconds",
+            "Time from a GPU batch's submission to its readback",
+            gpu_batch_seconds.clone(),
+        );
+        let gpu_submissions = Counter::default();
+        registry.register(
+            "gpu_submissions",
+            "GPU queue submissions",
+            gpu_submissions.clone(),
+        );
+        let gpu_fallbacks = Counter::default();
+        registry.register(
+            "gpu_fallbacks",
+            "Renders that the GPU backend handed to the CPU (device errors, oversize jobs)",
+            gpu_fallbacks.clone(),
+        );
         Self {
             registry,
             requests,
@@ -93,6 +121,10 @@ impl Metrics {
             coalesced,
             renders_in_flight,
             rejected_renders,
+            gpu_batch_jobs,
+            gpu_batch_seconds,
+            gpu_submissions,
+            gpu_fallbacks,
         }
     }
 

@@ -5,10 +5,9 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 
-use crate::config::LimitArgs;
+use crate::config::{BackendArgs, LimitArgs};
 use crate::http::thumbnail_url::parse_thumbnail_url;
 use crate::plan::{self, OutputFormat};
-use crate::render::cpu::CpuBackend;
 use crate::service::render_job::{RenderJob, SourceMedia, encode_options};
 use crate::service::thumbnail::DEFAULT_THUMB_OFFSET;
 use crate::source;
@@ -28,6 +27,9 @@ pub struct RenderArgs {
 
     #[command(flatten)]
     limits: LimitArgs,
+
+    #[command(flatten)]
+    backend: BackendArgs,
 }
 
 pub fn run(args: RenderArgs) -> anyhow::Result<ExitCode> {
@@ -64,8 +66,12 @@ pub fn run(args: RenderArgs) -> anyhow::Result<ExitCode> {
         strip: request.strip.unwrap_or(false),
         limits,
     };
+    let backend = args
+        .backend
+        .open(std::sync::Arc::new(crate::metrics::Metrics::new()))
+        .context("cannot open the rendering backend")?;
     let (rendered, times) = job
-        .run(&CpuBackend)
+        .run(backend.as_ref())
         .with_context(|| format!("cannot render {}", args.input.display()))?;
     std::fs::write(&args.output, &rendered.bytes)
         .with_context(|| format!("cannot write {}", args.output.display()))?;

@@ -9,9 +9,9 @@ use anyhow::Context;
 
 use super::DataDirArg;
 use crate::auth::{SessionType, create_ks_v1};
-use crate::config::ServiceArgs;
+use crate::config::{BackendArgs, ServiceArgs};
 use crate::http::{self, ServerOptions};
-use crate::render::cpu::CpuBackend;
+use crate::metrics::Metrics;
 use crate::service::{DataDir, Services};
 use crate::store::MetadataStore;
 
@@ -42,6 +42,9 @@ pub struct ServeArgs {
 
     #[command(flatten)]
     service: ServiceArgs,
+
+    #[command(flatten)]
+    backend: BackendArgs,
 }
 
 pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
@@ -74,14 +77,20 @@ async fn serve(args: ServeArgs, data: DataDir) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
     let address = listener.local_addr()?;
+    let metrics = Arc::new(Metrics::new());
+    let backend = args
+        .backend
+        .open(metrics.clone())
+        .context("cannot open the rendering backend")?;
     let services = Arc::new(Services::new(
         &data,
-        Arc::new(CpuBackend),
+        backend.clone(),
+        metrics,
         args.service.clone(),
     ));
     tracing::info!(
         %address,
-        backend = "cpu",
+        backend = backend.name(),
         data_dir = %args.data.data_dir.display(),
         max_concurrent_renders = args.service.concurrent_renders(),
         "listening"

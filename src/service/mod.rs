@@ -57,7 +57,12 @@ impl DataDir {
 }
 
 impl Services {
-    pub fn new(data: &DataDir, backend: Arc<dyn Backend>, config: ServiceArgs) -> Self {
+    pub fn new(
+        data: &DataDir,
+        backend: Arc<dyn Backend>,
+        metrics: Arc<Metrics>,
+        config: ServiceArgs,
+    ) -> Self {
         Self {
             store: data.store.clone(),
             blobs: data.blobs.clone(),
@@ -67,7 +72,7 @@ impl Services {
                 std::time::Duration::from_secs(config.cache_ttl_secs),
             ),
             render_gate: Arc::new(Semaphore::new(config.concurrent_renders())),
-            metrics: Arc::new(Metrics::new()),
+            metrics,
             config,
         }
     }

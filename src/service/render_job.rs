@@ -103,7 +103,7 @@ impl RenderJob {
             DecodedSources::Animation(frames) if animated => {
                 let mut rendered = Vec::with_capacity(frames.len());
                 for (image, delay) in frames {
-                    rendered.push((backend.render(&self.plan, &[image])?, delay));
+                    rendered.push((backend.render(&self.plan, vec![image])?, delay));
                 }
                 times.render = started.elapsed();
                 let started = Instant::now();
@@ -138,7 +138,7 @@ impl RenderJob {
                 height = self.plan.canvas.height
             )
             .entered();
-            backend.render(&self.plan, &images)?
+            backend.render(&self.plan, images)?
         };
         times.render = started.elapsed();
 

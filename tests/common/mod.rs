@@ -10,6 +10,7 @@ use std::sync::Arc;
 
 use thumbd::config::ServiceArgs;
 use thumbd::http::{self, ServerOptions};
+use thumbd::metrics::Metrics;
 use thumbd::render::cpu::CpuBackend;
 use thumbd::service::ingest::{IngestRequest, ingest_file};
 use thumbd::service::{DataDir, Services};
@@ -38,7 +39,8 @@ impl TestServer {
     pub async fn start_with(config: ServiceArgs) -> Self {
         let dir = tempfile::tempdir().expect("temporary directory");
         let data = DataDir::open(dir.path()).expect("data dir opens");
-        let services = Arc::new(Services::new(&data, Arc::new(CpuBackend), config));
+        let metrics = Arc::new(Metrics::new());
+        let services = Arc::new(Services::new(&data, Arc::new(CpuBackend), metrics, config));
         let listener = http::bind("127.0.0.1:0".parse().unwrap())
             .await
             .expect("bind loopback");

@@ -16,7 +16,7 @@ impl Backend for CpuBackend {
         "cpu"
     }
 
-    fn render(&self, plan: &RenderPlan, sources: &[RgbaImage]) -> Result<RgbaImage, RenderError> {
+    fn render(&self, plan: &RenderPlan, sources: Vec<RgbaImage>) -> Result<RgbaImage, RenderError> {
         if sources.len() != plan.sources.len() {
             return Err(RenderError::SourceCount {
                 expected: plan.sources.len(),

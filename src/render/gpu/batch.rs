@@ -1,0 +1,608 @@
+//! The batcher: one thread that owns the device queue, groups concurrent jobs into
+//! one command encoder and one submission, and reads every output back together.
+//!
+//! While the GPU runs batch k, the thread already uploads and submits batch k+1;
+//! only then does it wait for batch k's readback. Buffers come from per-kind pools.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, TryRecvError};
+use std::time::{Duration, Instant};
+
+use super::GpuError;
+use super::device::GpuContext;
+use super::params::{Bound, TileParams};
+use super::pipelines::Pipelines;
+use super::pool::BufferPool;
+use super::weights::push_axis;
+use crate::frame::RgbaImage;
+use crate::metrics::Metrics;
+use crate::plan::RenderPlan;
+use crate::render::Backend;
+use crate::render::cpu::CpuBackend;
+
+/// One render request travelling to the batcher.
+pub struct GpuJob {
+    pub plan: RenderPlan,
+    pub sources: Vec<RgbaImage>,
+    pub reply: SyncSender<Result<RgbaImage, GpuError>>,
+}
+
+/// When the batcher flushes: whichever limit is reached first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BatchConfig {
+    pub max_jobs: usize,
+    /// Upper bound on the bytes of sources, intermediates and canvases in one batch.
+    pub max_bytes: u64,
+    /// How long the first job of a batch waits for company.
+    pub deadline: Duration,
+}
+
+impl Default for BatchConfig {
+    fn default() -> Self {
+        Self {
+            max_jobs: 64,
+            max_bytes: 256 << 20,
+            deadline: Duration::from_micros(500),
+        }
+    }
+}
+
+/// Bytes a job occupies on the device, per buffer kind, in pixels.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Footprint {
+    pub source_pixels: u64,
+    pub between_pixels: u64,
+    pub canvas_pixels: u64,
+}
+
+impl Footprint {
+    pub fn of(plan: &RenderPlan, sources: &[RgbaImage]) -> Self {
+        let source_pixels = sources.iter().map(|s| s.size().pixels()).sum();
+        let between_pixels = plan
+            .tiles
+            .iter()
+            .filter(|t| t.src_rect.is_some())
+            .map(|t| u64::from(t.dst.width) * u64::from(sources[t.source].height()))
+            .sum();
+        Self {
+            source_pixels,
+            between_pixels,
+            canvas_pixels: plan.canvas.pixels(),
+        }
+    }
+
+    pub fn bytes(&self) -> u64 {
+        (self.source_pixels + self.between_pixels + 2 * self.canvas_pixels) * 4
+    }
+
+    /// True when no single buffer exceeds `max_binding` bytes.
+    pub fn fits(&self, max_binding: u64) -> bool {
+        [self.source_pixels, self.between_pixels, self.canvas_pixels]
+            .iter()
+            .all(|pixels| pixels * 4 <= max_binding)
+    }
+
+    fn add(&mut self, other: Footprint) {
+        self.source_pixels += other.source_pixels;
+        self.between_pixels += other.between_pixels;
+        self.canvas_pixels += other.canvas_pixels;
+    }
+}
+
+/// The buffers of one batch, returned to their pools once it completes.
+struct BatchBuffers {
+    params: wgpu::Buffer,
+    sources: wgpu::Buffer,
+    between: wgpu::Buffer,
+    canvas: wgpu::Buffer,
+    bounds: wgpu::Buffer,
+    weights: wgpu::Buffer,
+    readback: wgpu::Buffer,
+}
+
+/// A submitted batch waiting for its readback.
+struct PendingBatch {
+    jobs: Vec<GpuJob>,
+    /// Offset of each job's canvas in the readback buffer, in pixels.
+    canvas_offsets: Vec<u64>,
+    readback_bytes: u64,
+    buffers: BatchBuffers,
+    submission: wgpu::SubmissionIndex,
+    submitted_at: Instant,
+}
+
+/// Per-kind buffer pools.
+struct Pools {
+    params: BufferPool,
+    storage_read: BufferPool,
+    storage_write: BufferPool,
+    readback: BufferPool,
+}
+
+/// The batcher's state; runs on its own thread until every sender is dropped.
+pub struct Batcher {
+    context: Arc<GpuContext>,
+    pipelines: Pipelines,
+    config: BatchConfig,
+    metrics: Arc<Metrics>,
+    lost: Arc<AtomicBool>,
+    pools: Pools,
+    uniform_stride: u64,
+    max_binding: u64,
+}
+
+impl Batcher {
+    pub fn new(
+        context: Arc<GpuContext>,
+        pipelines: Pipelines,
+        config: BatchConfig,
+        metrics: Arc<Metrics>,
+        lost: Arc<AtomicBool>,
+    ) -> Self {
+        let limits = &context.limits;
+        let uniform_stride = u64::from(limits.min_uniform_buffer_offset_alignment)
+            .max(std::mem::size_of::<TileParams>() as u64);
+        let max_binding = limits
+            .max_storage_buffer_binding_size
+            .min(limits.max_buffer_size);
+        let pools = Pools {
+            params: BufferPool::new(
+                "batch.params_buffer",
+                wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
+            ),
+            storage_read: BufferPool::new(
+                "batch.input_buffer",
+                wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST,
+            ),
+            storage_write: BufferPool::new(
+                "batch.output_buffer",
+                wgpu::BufferUsages::STORAGE
+                    | wgpu::BufferUsages::COPY_SRC
+                    | wgpu::BufferUsages::COPY_DST,
+            ),
+            readback: BufferPool::new(
+                "batch.readback_buffer",
+                wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+            ),
+        };
+        Self {
+            context,
+            pipelines,
+            config,
+            metrics,
+            lost,
+            pools,
+            uniform_stride,
+            max_binding,
+        }
+    }
+
+    /// Receives jobs until the channel closes.
+    pub fn run(mut self, receiver: Receiver<GpuJob>) {
+        let mut pending: Option<PendingBatch> = None;
+        let mut carried: Option<GpuJob> = None;
+        loop {
+            let first = match carried.take() {
+                Some(job) => job,
+                None if pending.is_some() => match receiver.try_recv() {
+                    Ok(job) => job,
+                    Err(TryRecvError::Empty) => {
+                        self.finish(pending.take().expect("checked above"));
+                        continue;
+                    }
+                    Err(TryRecvError::Disconnected) => break,
+                },
+                None => match receiver.recv() {
+                    Ok(job) => job,
+                    Err(_) => break,
+                },
+            };
+            let (jobs, next_carried) = self.collect(first, &receiver);
+            carried = next_carried;
+
+            let submitted = self.submit(jobs);
+            if let Some(previous) = pending.take() {
+                self.finish(previous);
+            }
+            pending = submitted;
+        }
+        if let Some(previous) = pending.take() {
+            self.finish(previous);
+        }
+    }
+
+    /// Gathers jobs until the count, byte budget or deadline is reached. A job that
+    /// would overflow the budget is returned separately to start the next batch.
+    fn collect(&self, first: GpuJob, receiver: &Receiver<GpuJob>) -> (Vec<GpuJob>, Option<GpuJob>) {
+        let budget = self.config.max_bytes;
+        let mut total = Footprint::of(&first.plan, &first.sources);
+        let mut jobs = vec![first];
+        let deadline = Instant::now() + self.config.deadline;
+
+        while jobs.len() < self.config.max_jobs {
+            let remaining = deadline.saturating_duration_since(Instant::now());
+            let job = match receiver.recv_timeout(remaining) {
+                Ok(job) => job,
+                Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => break,
+            };
+            let footprint = Footprint::of(&job.plan, &job.sources);
+            let mut combined = total;
+            combined.add(footprint);
+            if combined.bytes() > budget || !combined.fits(self.max_binding) {
+                return (jobs, Some(job));
+            }
+            total = combined;
+            jobs.push(job);
+        }
+        (jobs, None)
+    }
+
+    /// Uploads, encodes and submits one batch; on a device error the batch is
+    /// rendered on the CPU instead and `None` is returned.
+    fn submit(&mut self, jobs: Vec<GpuJob>) -> Option<PendingBatch> {
+        let span = tracing::debug_span!("gpu_batch", jobs = jobs.len());
+        let _entered = span.enter();
+        self.metrics.gpu_batch_jobs.observe(jobs.len() as f64);
+
+        if self.lost.load(Ordering::Relaxed) {
+            self.fall_back(jobs, "device lost");
+            return None;
+        }
+        let device = &self.context.device;
+        let scope = device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
+        let validation = device.push_error_scope(wgpu::ErrorFilter::Validation);
+        let layout = BatchLayout::build(&jobs, self.uniform_stride);
+        let buffers = self.upload(&jobs, &layout);
+        let submission = self.encode_and_submit(&layout, &buffers);
+        let validation_error = pollster::block_on(validation.pop());
+        let memory_error = pollster::block_on(scope.pop());
+
+        if let Some(error) = memory_error.or(validation_error) {
+            tracing::warn!(%error, jobs = jobs.len(), "GPU batch failed; rendering it on the CPU");
+            self.release(buffers);
+            self.fall_back(jobs, "device error");
+            return None;
+        }
+        self.metrics.gpu_submissions.inc();
+        Some(PendingBatch {
+            jobs,
+            canvas_offsets: layout.canvas_offsets,
+            readback_bytes: layout.canvas_pixels * 4,
+            buffers,
+            submission,
+            submitted_at: Instant::now(),
+        })
+    }
+
+    fn upload(&mut self, jobs: &[GpuJob], layout: &BatchLayout) -> BatchBuffers {
+        let device = &self.context.device;
+        let queue = &self.context.queue;
+        let bytes = |pixels: u64| (pixels * 4).max(16);
+        let buffers = BatchBuffers {
+            params: self.pools.params.take(device, layout.params.len() as u64),
+            sources: self
+                .pools
+                .storage_read
+                .take(device, bytes(layout.source_pixels)),
+            between: self
+                .pools
+                .storage_write
+                .take(device, bytes(layout.between_pixels)),
+            canvas: self
+                .pools
+                .storage_write
+                .take(device, bytes(layout.canvas_pixels)),
+            bounds: self
+                .pools
+                .storage_read
+                .take(device, (layout.bounds.len() as u64 * 16).max(16)),
+            weights: self
+                .pools
+                .storage_read
+                .take(device, (layout.weights.len() as u64 * 4).max(16)),
+            readback: self
+                .pools
+                .readback
+                .take(device, bytes(layout.canvas_pixels)),
+        };
+
+        queue.write_buffer(&buffers.params, 0, &layout.params);
+        queue.write_buffer(&buffers.bounds, 0, bytemuck::cast_slice(&layout.bounds));
+        queue.write_buffer(&buffers.weights, 0, bytemuck::cast_slice(&layout.weights));
+        let mut offset = 0u64;
+        for job in jobs {
+            for source in &job.sources {
+                queue.write_buffer(&buffers.sources, offset * 4, source.as_bytes());
+                offset += source.size().pixels();
+            }
+        }
+        buffers
+    }
+
+    fn encode_and_submit(
+        &self,
+        layout: &BatchLayout,
+        buffers: &BatchBuffers,
+    ) -> wgpu::SubmissionIndex {
+        let device = &self.context.device;
+        fn binding(buffer: &wgpu::Buffer, bytes: u64) -> wgpu::BindingResource<'_> {
+            wgpu::BindingResource::Buffer(wgpu::BufferBinding {
+                buffer,
+                offset: 0,
+                size: std::num::NonZeroU64::new(bytes.max(16)),
+            })
+        }
+        let bind_group = device.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: Some("batch.bind_group"),
+            layout: &self.pipelines.layout,
+            entries: &[
+                wgpu::BindGroupEntry {
+                    binding: 0,
+                    resource: binding(&buffers.params, std::mem::size_of::<TileParams>() as u64),
+                },
+                wgpu::BindGroupEntry {
+                    binding: 1,
+                    resource: binding(&buffers.sources, layout.source_pixels * 4),
+                },
+                wgpu::BindGroupEntry {
+                    binding: 2,
+                    resource: binding(&buffers.between, layout.between_pixels * 4),
+                },
+                wgpu::BindGroupEntry {
+                    binding: 3,
+                    resource: binding(&buffers.canvas, layout.canvas_pixels * 4),
+                },
+                wgpu::BindGroupEntry {
+                    binding: 4,
+                    resource: binding(&buffers.bounds, layout.bounds.len() as u64 * 16),
+                },
+                wgpu::BindGroupEntry {
+                    binding: 5,
+                    resource: binding(&buffers.weights, layout.weights.len() as u64 * 4),
+                },
+            ],
+        });
+
+        let mut encoder = device.create_command_encoder(&wgpu::CommandEncoderDescriptor {
+            label: Some("batch.encoder"),
+        });
+        {
+            let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
+                label: Some("batch.pass"),
+                timestamp_writes: None,
+            });
+            for dispatch in &layout.dispatches {
+                let pipeline = match dispatch.kind {
+                    DispatchKind::Fill => &self.pipelines.fill,
+                    DispatchKind::Horizontal => &self.pipelines.resize_h,
+                    DispatchKind::Vertical => &self.pipelines.resize_v,
+                };
+                pass.set_pipeline(pipeline);
+                pass.set_bind_group(0, &bind_group, &[dispatch.params_offset]);
+                pass.dispatch_workgroups(dispatch.groups.0, dispatch.groups.1, 1);
+            }
+        }
+        encoder.copy_buffer_to_buffer(
+            &buffers.canvas,
+            0,
+            &buffers.readback,
+            0,
+            layout.canvas_pixels * 4,
+        );
+        self.context.queue.submit([encoder.finish()])
+    }
+
+    /// Waits for a batch, reads every canvas back and answers each job.
+    fn finish(&mut self, batch: PendingBatch) {
+        let slice = batch.buffers.readback.slice(..batch.readback_bytes.max(4));
+        let (sender, receiver) = std::sync::mpsc::channel();
+        slice.map_async(wgpu::MapMode::Read, move |result| {
+            let _ = sender.send(result);
+        });
+        let polled = self.context.device.poll(wgpu::PollType::Wait {
+            submission_index: Some(batch.submission.clone()),
+            timeout: None,
+        });
+        let mapped = receiver.recv().ok();
+        self.metrics
+            .gpu_batch_seconds
+            .observe(batch.submitted_at.elapsed().as_secs_f64());
+
+        let ready = polled.is_ok() && matches!(mapped, Some(Ok(())));
+        if !ready {
+            tracing::warn!(
+                ?polled,
+                "GPU readback failed; rendering the batch on the CPU"
+            );
+            self.lost.store(polled.is_err(), Ordering::Relaxed);
+            self.release(batch.buffers);
+            self.fall_back(batch.jobs, "readback failed");
+            return;
+        }
+        {
+            let view = slice.get_mapped_range().expect("mapped above");
+            for (job, offset) in batch.jobs.iter().zip(&batch.canvas_offsets) {
+                let start = (*offset * 4) as usize;
+                let end = start + (job.plan.canvas.pixels() * 4) as usize;
+                let image = RgbaImage::from_vec(job.plan.canvas, view[start..end].to_vec())
+                    .expect("canvas slice matches its size");
+                let _ = job.reply.send(Ok(image));
+            }
+        }
+        batch.buffers.readback.unmap();
+        self.release(batch.buffers);
+    }
+
+    fn release(&mut self, buffers: BatchBuffers) {
+        self.pools.params.give(buffers.params);
+        self.pools.storage_read.give(buffers.sources);
+        self.pools.storage_write.give(buffers.between);
+        self.pools.storage_write.give(buffers.canvas);
+        self.pools.storage_read.give(buffers.bounds);
+        self.pools.storage_read.give(buffers.weights);
+        self.pools.readback.give(buffers.readback);
+    }
+
+    /// Renders jobs on the CPU after a device failure and counts each one.
+    fn fall_back(&self, jobs: Vec<GpuJob>, reason: &'static str) {
+        for job in jobs {
+            self.metrics.gpu_fallbacks.inc();
+            let result = CpuBackend
+                .render(&job.plan, job.sources)
+                .map_err(|error| GpuError::Fallback(reason, error.to_string()));
+            let _ = job.reply.send(result);
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum DispatchKind {
+    Fill,
+    Horizontal,
+    Vertical,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Dispatch {
+    kind: DispatchKind,
+    params_offset: u32,
+    groups: (u32, u32),
+}
+
+/// Where every image of a batch lives in the shared buffers, and the dispatches.
+struct BatchLayout {
+    params: Vec<u8>,
+    bounds: Vec<Bound>,
+    weights: Vec<f32>,
+    dispatches: Vec<Dispatch>,
+    canvas_offsets: Vec<u64>,
+    source_pixels: u64,
+    between_pixels: u64,
+    canvas_pixels: u64,
+}
+
+/// Workgroups of 8 x 8 invocations covering `width` x `height`.
+fn groups_8x8(width: u32, height: u32) -> (u32, u32) {
+    (width.div_ceil(8), height.div_ceil(8))
+}
+
+/// Workgroups of 64 covering `count` invocations, folded into two dimensions because
+/// one dimension holds at most 65535 workgroups.
+fn groups_linear(count: u64) -> (u32, u32) {
+    let groups = count.div_ceil(64).max(1);
+    let x = groups.min(65_535);
+    (x as u32, groups.div_ceil(65_535) as u32)
+}
+
+impl BatchLayout {
+    fn build(jobs: &[GpuJob], uniform_stride: u64) -> Self {
+        let mut layout = Self {
+            params: Vec::new(),
+            bounds: Vec::new(),
+            weights: Vec::new(),
+            dispatches: Vec::new(),
+            canvas_offsets: Vec::with_capacity(jobs.len()),
+            source_pixels: 0,
+            between_pixels: 0,
+            canvas_pixels: 0,
+        };
+        for job in jobs {
+            layout.add_job(job, uniform_stride);
+        }
+        layout
+    }
+
+    fn push_params(&mut self, params: TileParams, uniform_stride: u64) -> u32 {
+        let offset = self.params.len();
+        self.params.extend_from_slice(bytemuck::bytes_of(&params));
+        self.params.resize(offset + uniform_stride as usize, 0);
+        offset as u32
+    }
+
+    fn add_job(&mut self, job: &GpuJob, uniform_stride: u64) {
+        let plan = &job.plan;
+        let canvas_offset = self.canvas_pixels;
+        self.canvas_offsets.push(canvas_offset);
+        self.canvas_pixels += plan.canvas.pixels();
+        let [r, g, b] = plan.background;
+        let background = u32::from_le_bytes([r, g, b, 255]);
+
+        let mut source_offsets = Vec::with_capacity(job.sources.len());
+        for source in &job.sources {
+            source_offsets.push(self.source_pixels);
+            self.source_pixels += source.size().pixels();
+        }
+
+        let base = TileParams {
+            canvas_offset: canvas_offset as u32,
+            canvas_width: plan.canvas.width,
+            canvas_height: plan.canvas.height,
+            background,
+            ..TileParams::default()
+        };
+        let fill_offset = self.push_params(base, uniform_stride);
+        self.dispatches.push(Dispatch {
+            kind: DispatchKind::Fill,
+            params_offset: fill_offset,
+            groups: groups_linear(plan.canvas.pixels()),
+        });
+
+        for tile in &plan.tiles {
+            let Some(rect) = tile.src_rect else { continue };
+            let source = &job.sources[tile.source];
+            let column_bounds = self.bounds.len() as u32;
+            push_axis(
+                source.width(),
+                rect.x,
+                rect.x + rect.width,
+                tile.dst.width,
+                &mut self.bounds,
+                &mut self.weights,
+            );
+            let row_bounds = self.bounds.len() as u32;
+            push_axis(
+                source.height(),
+                rect.y,
+                rect.y + rect.height,
+                tile.dst.height,
+                &mut self.bounds,
+                &mut self.weights,
+            );
+            let columns = &self.bounds[column_bounds as usize..row_bounds as usize];
+            let column_start = columns.iter().map(|b| b.start).min().unwrap_or(0);
+            let column_end = columns.iter().map(|b| b.start + b.count).max().unwrap_or(0);
+            let column_count = column_end - column_start;
+
+            let between_offset = self.between_pixels;
+            self.between_pixels += u64::from(column_count) * u64::from(tile.dst.height);
+            let params = TileParams {
+                source_offset: source_offsets[tile.source] as u32,
+                source_width: source.width(),
+                source_height: source.height(),
+                between_offset: between_offset as u32,
+                column_start,
+                column_count,
+                scaled_width: tile.dst.width,
+                scaled_height: tile.dst.height,
+                dst_x: tile.dst.x,
+                dst_y: tile.dst.y,
+                column_bounds,
+                row_bounds,
+                ..base
+            };
+            let params_offset = self.push_params(params, uniform_stride);
+            // Vertical first, as fast_image_resize orders the passes for 8-bit pixels.
+            self.dispatches.push(Dispatch {
+                kind: DispatchKind::Vertical,
+                params_offset,
+                groups: groups_8x8(column_count, tile.dst.height),
+            });
+            self.dispatches.push(Dispatch {
+                kind: DispatchKind::Horizontal,
+                params_offset,
+                groups: groups_8x8(tile.dst.width, tile.dst.height),
+            });
+        }
+    }
+}
