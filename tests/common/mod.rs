@@ -11,7 +11,9 @@ use std::sync::Arc;
 use thumbd::config::ServiceArgs;
 use thumbd::http::{self, ServerOptions};
 use thumbd::metrics::Metrics;
+use thumbd::render::Backend;
 use thumbd::render::cpu::CpuBackend;
+use thumbd::render::gpu::{BatchConfig, GpuBackend};
 use thumbd::service::ingest::{IngestRequest, ingest_file};
 use thumbd::service::{DataDir, Services};
 use thumbd::source::SourceLimits;
@@ -37,10 +39,39 @@ impl TestServer {
     }
 
     pub async fn start_with(config: ServiceArgs) -> Self {
+        let metrics = Arc::new(Metrics::new());
+        Self::start_on(config, Arc::new(CpuBackend), metrics).await
+    }
+
+    /// Starts a server on the GPU backend (any Vulkan device, lavapipe included).
+    /// Returns `None` outside CI when no adapter exists; under CI that is a failure.
+    pub async fn start_gpu(config: ServiceArgs, batch: BatchConfig) -> Option<Self> {
+        let metrics = Arc::new(Metrics::new());
+        match GpuBackend::open(true, batch, metrics.clone()) {
+            Ok(Some(backend)) => Some(Self::start_on(config, Arc::new(backend), metrics).await),
+            other => {
+                let reason = match other {
+                    Err(error) => error.to_string(),
+                    _ => "no Vulkan adapter".to_string(),
+                };
+                assert!(
+                    std::env::var_os("CI").is_none(),
+                    "CI needs a GPU adapter (lavapipe): {reason}"
+                );
+                eprintln!("skipping: {reason}");
+                None
+            }
+        }
+    }
+
+    pub async fn start_on(
+        config: ServiceArgs,
+        backend: Arc<dyn Backend>,
+        metrics: Arc<Metrics>,
+    ) -> Self {
         let dir = tempfile::tempdir().expect("temporary directory");
         let data = DataDir::open(dir.path()).expect("data dir opens");
-        let metrics = Arc::new(Metrics::new());
-        let services = Arc::new(Services::new(&data, Arc::new(CpuBackend), metrics, config));
+        let services = Arc::new(Services::new(&data, backend, metrics, config));
         let listener = http::bind("127.0.0.1:0".parse().unwrap())
             .await
             .expect("bind loopback");

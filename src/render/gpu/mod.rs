@@ -16,7 +16,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{SyncSender, sync_channel};
 
 pub use batch::{BatchConfig, Footprint};
-pub use pipelines::RESIZE_SHADER;
+pub use pipelines::{RESIZE_SHADER, bind_group_layout_entries};
 
 use crate::frame::RgbaImage;
 use crate::metrics::Metrics;

@@ -29,6 +29,27 @@ fn storage(binding: u32, read_only: bool) -> wgpu::BindGroupLayoutEntry {
     }
 }
 
+/// The bindings of `shaders/resize.wgsl`, in binding order.
+pub fn bind_group_layout_entries() -> [wgpu::BindGroupLayoutEntry; 6] {
+    [
+        wgpu::BindGroupLayoutEntry {
+            binding: 0,
+            visibility: wgpu::ShaderStages::COMPUTE,
+            ty: wgpu::BindingType::Buffer {
+                ty: wgpu::BufferBindingType::Uniform,
+                has_dynamic_offset: true,
+                min_binding_size: NonZeroU64::new(std::mem::size_of::<TileParams>() as u64),
+            },
+            count: None,
+        },
+        storage(1, true),
+        storage(2, false),
+        storage(3, false),
+        storage(4, true),
+        storage(5, true),
+    ]
+}
+
 impl Pipelines {
     /// Compiles the shader and builds the pipelines inside an error scope, so that a
     /// driver that rejects them fails here with a message rather than later.
@@ -38,25 +59,10 @@ impl Pipelines {
             label: Some("resize.module"),
             source: wgpu::ShaderSource::Wgsl(RESIZE_SHADER.into()),
         });
+        let entries = bind_group_layout_entries();
         let layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
             label: Some("resize.bind_group_layout"),
-            entries: &[
-                wgpu::BindGroupLayoutEntry {
-                    binding: 0,
-                    visibility: wgpu::ShaderStages::COMPUTE,
-                    ty: wgpu::BindingType::Buffer {
-                        ty: wgpu::BufferBindingType::Uniform,
-                        has_dynamic_offset: true,
-                        min_binding_size: NonZeroU64::new(std::mem::size_of::<TileParams>() as u64),
-                    },
-                    count: None,
-                },
-                storage(1, true),
-                storage(2, false),
-                storage(3, false),
-                storage(4, true),
-                storage(5, true),
-            ],
+            entries: &entries,
         });
         let pipeline_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
             label: Some("resize.pipeline_layout"),
