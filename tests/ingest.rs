@@ -232,3 +232,57 @@ fn entry_and_partner_commands_change_stored_data() {
     assert!(partner.settings.animated_gif);
     assert_eq!(partner.settings.thumb_offset, Some(5.0));
 }
+
+#[test]
+fn sprites_command_writes_strips_and_reports_failures() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = dir.path().join("first.mp4");
+    let second = dir.path().join("second.mp4");
+    counter_video(&first, 4);
+    counter_video(&second, 8);
+    let broken = dir.path().join("broken.mp4");
+    std::fs::write(&broken, b"not a video").unwrap();
+    let out = dir.path().join("out");
+
+    for backend in ["cpu", "gpu"] {
+        let output = thumbd(&[
+            "sprites",
+            "--params",
+            "width/64/height/36/vid_slices/4",
+            "--out",
+            out.to_str().unwrap(),
+            "--backend",
+            backend,
+            first.to_str().unwrap(),
+            broken.to_str().unwrap(),
+            second.to_str().unwrap(),
+        ]);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        if backend == "gpu" && stderr.contains("no GPU adapter") && std::env::var_os("CI").is_none()
+        {
+            continue;
+        }
+        assert!(
+            !output.status.success(),
+            "{backend}: a broken file must fail the run"
+        );
+        assert!(stderr.contains("broken.mp4"), "{backend}: {stderr}");
+        assert!(stderr.contains("2 sprites written"), "{backend}: {stderr}");
+
+        for name in ["first", "second"] {
+            let sprite = image::open(out.join(format!("{name}.jpg"))).unwrap();
+            assert_eq!(
+                (sprite.width(), sprite.height()),
+                (256, 36),
+                "{backend} {name}"
+            );
+            let storyboard = std::fs::read_to_string(out.join(format!("{name}.vtt"))).unwrap();
+            assert_eq!(storyboard.matches(" --> ").count(), 4);
+            assert!(
+                storyboard.contains(&format!("{name}.jpg#xywh=192,0,64,36")),
+                "{storyboard}"
+            );
+        }
+        assert!(!out.join("broken.jpg").exists());
+    }
+}

@@ -3,6 +3,7 @@
 mod admin;
 mod render;
 mod serve;
+mod sprites;
 
 use std::path::PathBuf;
 
@@ -22,6 +23,8 @@ enum Command {
     Serve(serve::ServeArgs),
     /// Render one thumbnail from a file, without a server.
     Render(render::RenderArgs),
+    /// Write sprite strips and WebVTT storyboards for many videos.
+    Sprites(sprites::SpritesArgs),
     /// Store media files as entries of a partner.
     Ingest(admin::IngestArgs),
     /// Manage stored entries.
@@ -51,6 +54,7 @@ pub fn main() -> std::process::ExitCode {
     let result = match cli.command {
         Command::Serve(args) => serve::run(args),
         Command::Render(args) => render::run(args),
+        Command::Sprites(args) => sprites::run(args),
         Command::Ingest(args) => admin::ingest(args),
         Command::Entry { command } => admin::entry(command),
         Command::Partner { command } => admin::partner(command),
