@@ -5,6 +5,7 @@
 //! `encode` writes the output. `store`, `auth` and `cache` serve the service layer.
 
 pub mod auth;
+pub mod bench;
 pub mod cache;
 pub mod cli;
 pub mod config;

@@ -1,6 +1,7 @@
 //! The `thumbd` command line: serve, render, ingest, and data-dir administration.
 
 mod admin;
+mod bench;
 mod render;
 mod serve;
 mod sprites;
@@ -25,6 +26,8 @@ enum Command {
     Render(render::RenderArgs),
     /// Write sprite strips and WebVTT storyboards for many videos.
     Sprites(sprites::SpritesArgs),
+    /// Compare the GPU and CPU backends on the same workloads.
+    Bench(bench::BenchArgs),
     /// Store media files as entries of a partner.
     Ingest(admin::IngestArgs),
     /// Manage stored entries.
@@ -55,6 +58,7 @@ pub fn main() -> std::process::ExitCode {
         Command::Serve(args) => serve::run(args),
         Command::Render(args) => render::run(args),
         Command::Sprites(args) => sprites::run(args),
+        Command::Bench(args) => bench::run(args),
         Command::Ingest(args) => admin::ingest(args),
         Command::Entry { command } => admin::entry(command),
         Command::Partner { command } => admin::partner(command),

@@ -9,12 +9,12 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, TryRecvError};
 use std::time::{Duration, Instant};
 
-use super::GpuError;
 use super::device::GpuContext;
 use super::params::{Bound, TileParams};
 use super::pipelines::Pipelines;
 use super::pool::BufferPool;
 use super::weights::push_axis;
+use super::{GpuError, StageCounters};
 use crate::frame::RgbaImage;
 use crate::metrics::Metrics;
 use crate::plan::RenderPlan;
@@ -48,27 +48,32 @@ impl Default for BatchConfig {
     }
 }
 
-/// Bytes a job occupies on the device, per buffer kind, in pixels.
+/// Pixels a job occupies on the device, per buffer kind, and its largest binding.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Footprint {
     pub source_pixels: u64,
     pub between_pixels: u64,
     pub canvas_pixels: u64,
+    /// The largest single image or intermediate, which one binding must hold.
+    pub largest_binding_pixels: u64,
 }
 
 impl Footprint {
     pub fn of(plan: &RenderPlan, sources: &[RgbaImage]) -> Self {
         let source_pixels = sources.iter().map(|s| s.size().pixels()).sum();
-        let between_pixels = plan
-            .tiles
-            .iter()
-            .filter(|t| t.src_rect.is_some())
-            .map(|t| u64::from(t.dst.width) * u64::from(sources[t.source].height()))
-            .sum();
+        let tiles = plan.tiles.iter().filter(|t| t.src_rect.is_some());
+        let betweens: Vec<u64> = tiles
+            .map(|t| u64::from(sources[t.source].width()) * u64::from(t.dst.height))
+            .collect();
+        let largest_source = sources.iter().map(|s| s.size().pixels()).max().unwrap_or(0);
+        let largest_between = betweens.iter().copied().max().unwrap_or(0);
         Self {
             source_pixels,
-            between_pixels,
+            between_pixels: betweens.iter().sum(),
             canvas_pixels: plan.canvas.pixels(),
+            largest_binding_pixels: largest_source
+                .max(largest_between)
+                .max(plan.canvas.pixels()),
         }
     }
 
@@ -76,17 +81,18 @@ impl Footprint {
         (self.source_pixels + self.between_pixels + 2 * self.canvas_pixels) * 4
     }
 
-    /// True when no single buffer exceeds `max_binding` bytes.
+    /// True when every image and intermediate fits one binding of `max_binding` bytes.
     pub fn fits(&self, max_binding: u64) -> bool {
-        [self.source_pixels, self.between_pixels, self.canvas_pixels]
-            .iter()
-            .all(|pixels| pixels * 4 <= max_binding)
+        self.largest_binding_pixels * 4 <= max_binding
     }
 
     fn add(&mut self, other: Footprint) {
         self.source_pixels += other.source_pixels;
         self.between_pixels += other.between_pixels;
         self.canvas_pixels += other.canvas_pixels;
+        self.largest_binding_pixels = self
+            .largest_binding_pixels
+            .max(other.largest_binding_pixels);
     }
 }
 
@@ -130,6 +136,7 @@ pub struct Batcher {
     pools: Pools,
     uniform_stride: u64,
     max_binding: u64,
+    stages: Arc<StageCounters>,
 }
 
 impl Batcher {
@@ -139,6 +146,7 @@ impl Batcher {
         config: BatchConfig,
         metrics: Arc<Metrics>,
         lost: Arc<AtomicBool>,
+        stages: Arc<StageCounters>,
     ) -> Self {
         let limits = &context.limits;
         let uniform_stride = u64::from(limits.min_uniform_buffer_offset_alignment)
@@ -175,6 +183,7 @@ impl Batcher {
             pools,
             uniform_stride,
             max_binding,
+            stages,
         }
     }
 
@@ -252,8 +261,11 @@ impl Batcher {
         let device = &self.context.device;
         let scope = device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
         let validation = device.push_error_scope(wgpu::ErrorFilter::Validation);
-        let layout = BatchLayout::build(&jobs, self.uniform_stride);
+        let started = Instant::now();
+        let alignment = u64::from(self.context.limits.min_storage_buffer_offset_alignment);
+        let layout = BatchLayout::build(&jobs, self.uniform_stride, alignment);
         let buffers = self.upload(&jobs, &layout);
+        StageCounters::add(&self.stages.upload_ns, started.elapsed());
         let submission = self.encode_and_submit(&layout, &buffers);
         let validation_error = pollster::block_on(validation.pop());
         let memory_error = pollster::block_on(scope.pop());
@@ -310,12 +322,9 @@ impl Batcher {
         queue.write_buffer(&buffers.params, 0, &layout.params);
         queue.write_buffer(&buffers.bounds, 0, bytemuck::cast_slice(&layout.bounds));
         queue.write_buffer(&buffers.weights, 0, bytemuck::cast_slice(&layout.weights));
-        let mut offset = 0u64;
-        for job in jobs {
-            for source in &job.sources {
-                queue.write_buffer(&buffers.sources, offset * 4, source.as_bytes());
-                offset += source.size().pixels();
-            }
+        let images = jobs.iter().flat_map(|job| &job.sources);
+        for (source, range) in images.zip(&layout.source_ranges) {
+            queue.write_buffer(&buffers.sources, range.offset, source.as_bytes());
         }
         buffers
     }
@@ -326,43 +335,63 @@ impl Batcher {
         buffers: &BatchBuffers,
     ) -> wgpu::SubmissionIndex {
         let device = &self.context.device;
-        fn binding(buffer: &wgpu::Buffer, bytes: u64) -> wgpu::BindingResource<'_> {
+        fn binding(buffer: &wgpu::Buffer, range: Range) -> wgpu::BindingResource<'_> {
             wgpu::BindingResource::Buffer(wgpu::BufferBinding {
                 buffer,
-                offset: 0,
-                size: std::num::NonZeroU64::new(bytes.max(16)),
+                offset: range.offset,
+                size: std::num::NonZeroU64::new(range.size.max(16)),
             })
         }
-        let bind_group = device.create_bind_group(&wgpu::BindGroupDescriptor {
-            label: Some("batch.bind_group"),
-            layout: &self.pipelines.layout,
-            entries: &[
-                wgpu::BindGroupEntry {
-                    binding: 0,
-                    resource: binding(&buffers.params, std::mem::size_of::<TileParams>() as u64),
-                },
-                wgpu::BindGroupEntry {
-                    binding: 1,
-                    resource: binding(&buffers.sources, layout.source_pixels * 4),
-                },
-                wgpu::BindGroupEntry {
-                    binding: 2,
-                    resource: binding(&buffers.between, layout.between_pixels * 4),
-                },
-                wgpu::BindGroupEntry {
-                    binding: 3,
-                    resource: binding(&buffers.canvas, layout.canvas_pixels * 4),
-                },
-                wgpu::BindGroupEntry {
-                    binding: 4,
-                    resource: binding(&buffers.bounds, layout.bounds.len() as u64 * 16),
-                },
-                wgpu::BindGroupEntry {
-                    binding: 5,
-                    resource: binding(&buffers.weights, layout.weights.len() as u64 * 4),
-                },
-            ],
-        });
+        let whole = |bytes: u64| Range {
+            offset: 0,
+            size: bytes.max(16),
+        };
+        // One bind group per distinct set of image ranges; a tile's two passes share one.
+        let mut bind_groups: std::collections::HashMap<Ranges, wgpu::BindGroup> =
+            std::collections::HashMap::new();
+        for dispatch in &layout.dispatches {
+            bind_groups.entry(dispatch.ranges).or_insert_with(|| {
+                device.create_bind_group(&wgpu::BindGroupDescriptor {
+                    label: Some("batch.tile_bind_group"),
+                    layout: &self.pipelines.layout,
+                    entries: &[
+                        wgpu::BindGroupEntry {
+                            binding: 0,
+                            resource: binding(
+                                &buffers.params,
+                                whole(std::mem::size_of::<TileParams>() as u64),
+                            ),
+                        },
+                        wgpu::BindGroupEntry {
+                            binding: 1,
+                            resource: binding(&buffers.sources, dispatch.ranges.source),
+                        },
+                        wgpu::BindGroupEntry {
+                            binding: 2,
+                            resource: binding(&buffers.between, dispatch.ranges.between),
+                        },
+                        wgpu::BindGroupEntry {
+                            binding: 3,
+                            resource: binding(&buffers.canvas, dispatch.ranges.canvas),
+                        },
+                        wgpu::BindGroupEntry {
+                            binding: 4,
+                            resource: binding(
+                                &buffers.bounds,
+                                whole(layout.bounds.len() as u64 * 16),
+                            ),
+                        },
+                        wgpu::BindGroupEntry {
+                            binding: 5,
+                            resource: binding(
+                                &buffers.weights,
+                                whole(layout.weights.len() as u64 * 4),
+                            ),
+                        },
+                    ],
+                })
+            });
+        }
 
         let mut encoder = device.create_command_encoder(&wgpu::CommandEncoderDescriptor {
             label: Some("batch.encoder"),
@@ -379,7 +408,7 @@ impl Batcher {
                     DispatchKind::Vertical => &self.pipelines.resize_v,
                 };
                 pass.set_pipeline(pipeline);
-                pass.set_bind_group(0, &bind_group, &[dispatch.params_offset]);
+                pass.set_bind_group(0, &bind_groups[&dispatch.ranges], &[dispatch.params_offset]);
                 pass.dispatch_workgroups(dispatch.groups.0, dispatch.groups.1, 1);
             }
         }
@@ -405,9 +434,12 @@ impl Batcher {
             timeout: None,
         });
         let mapped = receiver.recv().ok();
+        let gpu_time = batch.submitted_at.elapsed();
         self.metrics
             .gpu_batch_seconds
-            .observe(batch.submitted_at.elapsed().as_secs_f64());
+            .observe(gpu_time.as_secs_f64());
+        StageCounters::add(&self.stages.gpu_ns, gpu_time);
+        let readback_started = Instant::now();
 
         let ready = polled.is_ok() && matches!(mapped, Some(Ok(())));
         if !ready {
@@ -431,6 +463,11 @@ impl Batcher {
             }
         }
         batch.buffers.readback.unmap();
+        StageCounters::add(&self.stages.readback_ns, readback_started.elapsed());
+        self.stages.batches.fetch_add(1, Ordering::Relaxed);
+        self.stages
+            .jobs
+            .fetch_add(batch.jobs.len() as u64, Ordering::Relaxed);
         self.release(batch.buffers);
     }
 
@@ -463,11 +500,29 @@ enum DispatchKind {
     Vertical,
 }
 
+/// A byte range of a buffer bound for one dispatch.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+struct Range {
+    offset: u64,
+    size: u64,
+}
+
+/// The source, intermediate and canvas ranges one tile reads and writes. Binding
+/// each image on its own keeps every binding under the adapter's binding limit even
+/// when the whole batch is larger.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+struct Ranges {
+    source: Range,
+    between: Range,
+    canvas: Range,
+}
+
 #[derive(Clone, Copy, Debug)]
 struct Dispatch {
     kind: DispatchKind,
     params_offset: u32,
     groups: (u32, u32),
+    ranges: Ranges,
 }
 
 /// Where every image of a batch lives in the shared buffers, and the dispatches.
@@ -477,9 +532,13 @@ struct BatchLayout {
     weights: Vec<f32>,
     dispatches: Vec<Dispatch>,
     canvas_offsets: Vec<u64>,
+    /// Where each source of each job goes in the sources buffer, in job order.
+    source_ranges: Vec<Range>,
     source_pixels: u64,
     between_pixels: u64,
     canvas_pixels: u64,
+    /// Binding offsets must be multiples of this many pixels.
+    alignment_pixels: u64,
 }
 
 /// Workgroups of 8 x 8 invocations covering `width` x `height`.
@@ -496,21 +555,34 @@ fn groups_linear(count: u64) -> (u32, u32) {
 }
 
 impl BatchLayout {
-    fn build(jobs: &[GpuJob], uniform_stride: u64) -> Self {
+    fn build(jobs: &[GpuJob], uniform_stride: u64, offset_alignment: u64) -> Self {
         let mut layout = Self {
             params: Vec::new(),
             bounds: Vec::new(),
             weights: Vec::new(),
             dispatches: Vec::new(),
             canvas_offsets: Vec::with_capacity(jobs.len()),
+            source_ranges: Vec::new(),
             source_pixels: 0,
             between_pixels: 0,
             canvas_pixels: 0,
+            alignment_pixels: (offset_alignment / 4).max(1),
         };
         for job in jobs {
             layout.add_job(job, uniform_stride);
         }
         layout
+    }
+
+    /// Reserves `pixels` at the end of a buffer whose current length is `*end`, at an
+    /// offset that a binding may start at.
+    fn reserve(end: &mut u64, pixels: u64, alignment: u64) -> Range {
+        let start = end.next_multiple_of(alignment);
+        *end = start + pixels;
+        Range {
+            offset: start * 4,
+            size: (pixels * 4).max(16),
+        }
     }
 
     fn push_params(&mut self, params: TileParams, uniform_stride: u64) -> u32 {
@@ -522,20 +594,25 @@ impl BatchLayout {
 
     fn add_job(&mut self, job: &GpuJob, uniform_stride: u64) {
         let plan = &job.plan;
-        let canvas_offset = self.canvas_pixels;
-        self.canvas_offsets.push(canvas_offset);
-        self.canvas_pixels += plan.canvas.pixels();
+        let align = self.alignment_pixels;
+        let canvas = Self::reserve(&mut self.canvas_pixels, plan.canvas.pixels(), align);
+        self.canvas_offsets.push(canvas.offset / 4);
         let [r, g, b] = plan.background;
         let background = u32::from_le_bytes([r, g, b, 255]);
 
-        let mut source_offsets = Vec::with_capacity(job.sources.len());
-        for source in &job.sources {
-            source_offsets.push(self.source_pixels);
-            self.source_pixels += source.size().pixels();
-        }
+        let sources: Vec<Range> = job
+            .sources
+            .iter()
+            .map(|source| Self::reserve(&mut self.source_pixels, source.size().pixels(), align))
+            .collect();
+        self.source_ranges.extend(&sources);
+        // The fill binds only the canvas; the other ranges just need to be valid.
+        let placeholder = Range {
+            offset: 0,
+            size: 16,
+        };
 
         let base = TileParams {
-            canvas_offset: canvas_offset as u32,
             canvas_width: plan.canvas.width,
             canvas_height: plan.canvas.height,
             background,
@@ -546,6 +623,11 @@ impl BatchLayout {
             kind: DispatchKind::Fill,
             params_offset: fill_offset,
             groups: groups_linear(plan.canvas.pixels()),
+            ranges: Ranges {
+                source: placeholder,
+                between: placeholder,
+                canvas,
+            },
         });
 
         for tile in &plan.tiles {
@@ -574,13 +656,16 @@ impl BatchLayout {
             let column_end = columns.iter().map(|b| b.start + b.count).max().unwrap_or(0);
             let column_count = column_end - column_start;
 
-            let between_offset = self.between_pixels;
-            self.between_pixels += u64::from(column_count) * u64::from(tile.dst.height);
+            let between_pixels = u64::from(column_count) * u64::from(tile.dst.height);
+            let between = Self::reserve(&mut self.between_pixels, between_pixels, align);
+            let ranges = Ranges {
+                source: sources[tile.source],
+                between,
+                canvas,
+            };
             let params = TileParams {
-                source_offset: source_offsets[tile.source] as u32,
                 source_width: source.width(),
                 source_height: source.height(),
-                between_offset: between_offset as u32,
                 column_start,
                 column_count,
                 scaled_width: tile.dst.width,
@@ -597,11 +682,13 @@ impl BatchLayout {
                 kind: DispatchKind::Vertical,
                 params_offset,
                 groups: groups_8x8(column_count, tile.dst.height),
+                ranges,
             });
             self.dispatches.push(Dispatch {
                 kind: DispatchKind::Horizontal,
                 params_offset,
                 groups: groups_8x8(tile.dst.width, tile.dst.height),
+                ranges,
             });
         }
     }

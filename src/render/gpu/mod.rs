@@ -44,16 +44,58 @@ pub enum GpuError {
     Fallback(&'static str, String),
 }
 
+/// Time the batcher spent per stage, summed over all batches, in nanoseconds.
+#[derive(Debug, Default)]
+pub struct StageCounters {
+    pub upload_ns: std::sync::atomic::AtomicU64,
+    pub gpu_ns: std::sync::atomic::AtomicU64,
+    pub readback_ns: std::sync::atomic::AtomicU64,
+    pub batches: std::sync::atomic::AtomicU64,
+    pub jobs: std::sync::atomic::AtomicU64,
+}
+
+/// A snapshot of `StageCounters`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct StageTotals {
+    pub upload: std::time::Duration,
+    pub gpu: std::time::Duration,
+    pub readback: std::time::Duration,
+    pub batches: u64,
+    pub jobs: u64,
+}
+
+impl StageCounters {
+    pub fn add(counter: &std::sync::atomic::AtomicU64, elapsed: std::time::Duration) {
+        counter.fetch_add(elapsed.as_nanos() as u64, Ordering::Relaxed);
+    }
+
+    pub fn snapshot(&self) -> StageTotals {
+        let read = |counter: &std::sync::atomic::AtomicU64| {
+            std::time::Duration::from_nanos(counter.load(Ordering::Relaxed))
+        };
+        StageTotals {
+            upload: read(&self.upload_ns),
+            gpu: read(&self.gpu_ns),
+            readback: read(&self.readback_ns),
+            batches: self.batches.load(Ordering::Relaxed),
+            jobs: self.jobs.load(Ordering::Relaxed),
+        }
+    }
+}
+
 /// Jobs waiting for the batcher at most; senders block beyond it.
 const QUEUE_DEPTH: usize = 1024;
 
 /// Renders plans on a GPU through the batcher thread.
 pub struct GpuBackend {
-    sender: SyncSender<GpuJob>,
+    /// `None` only while dropping.
+    sender: Option<SyncSender<GpuJob>>,
+    batcher: Option<std::thread::JoinHandle<()>>,
     lost: Arc<AtomicBool>,
     max_binding: u64,
     metrics: Arc<Metrics>,
     adapter: String,
+    stages: Arc<StageCounters>,
 }
 
 impl GpuBackend {
@@ -86,29 +128,57 @@ impl GpuBackend {
 
         let context = Arc::new(context);
         let config = BatchConfig {
-            max_bytes: config.max_bytes.min(max_binding),
+            max_bytes: config.max_bytes.min(context.limits.max_buffer_size),
             ..config
         };
-        let batcher = Batcher::new(context, pipelines, config, metrics.clone(), lost.clone());
+        let stages = Arc::new(StageCounters::default());
+        let batcher = Batcher::new(
+            context,
+            pipelines,
+            config,
+            metrics.clone(),
+            lost.clone(),
+            stages.clone(),
+        );
         let (sender, receiver) = sync_channel(QUEUE_DEPTH);
-        std::thread::Builder::new()
+        let batcher = std::thread::Builder::new()
             .name("thumbd-gpu-batcher".into())
             .spawn(move || batcher.run(receiver))
             .map_err(GpuError::Thread)?;
 
         tracing::info!(%adapter, max_binding_bytes = max_binding, "GPU backend ready");
         Ok(Some(Self {
-            sender,
+            sender: Some(sender),
+            batcher: Some(batcher),
             lost,
             max_binding,
             metrics,
             adapter,
+            stages,
         }))
+    }
+
+    /// Time spent uploading, on the GPU and reading back, over all batches so far.
+    pub fn stage_totals(&self) -> StageTotals {
+        self.stages.snapshot()
     }
 
     /// Adapter name, type and driver, for logs and reports.
     pub fn adapter(&self) -> &str {
         &self.adapter
+    }
+}
+
+impl Drop for GpuBackend {
+    /// Closes the job channel and waits for the batcher to finish its last batch and
+    /// release the device, so that the driver is never torn down under a live device.
+    fn drop(&mut self) {
+        drop(self.sender.take());
+        if let Some(batcher) = self.batcher.take() {
+            if batcher.join().is_err() {
+                tracing::error!("the GPU batcher thread panicked");
+            }
+        }
     }
 }
 
@@ -124,8 +194,8 @@ impl Backend for GpuBackend {
                 actual: sources.len(),
             });
         }
-        // TODO: split sources and canvases larger than one storage binding into bands
-        // on the GPU; until then such jobs render on the CPU.
+        // TODO: split single images larger than one storage binding into bands on the
+        // GPU; until then such jobs render on the CPU.
         let footprint = Footprint::of(plan, &sources);
         if self.lost.load(Ordering::Relaxed) || !footprint.fits(self.max_binding) {
             self.metrics.gpu_fallbacks.inc();
@@ -138,7 +208,8 @@ impl Backend for GpuBackend {
             sources,
             reply,
         };
-        self.sender
+        let sender = self.sender.as_ref().expect("sender lives until drop");
+        sender
             .send(job)
             .map_err(|_| RenderError::Gpu(GpuError::BatcherStopped.to_string()))?;
         answer
