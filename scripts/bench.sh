@@ -58,6 +58,16 @@ fi
 
 mkdir -p "$DATA" "$OUT"
 
+# The commit is read before measuring, because the tree may change during the run.
+# NOTE: a tree that is clean here can still differ from the one $THUMBD was built from.
+REVISION="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
+if ! git diff --quiet HEAD -- src Cargo.toml Cargo.lock 2>/dev/null; then
+	REVISION+=" (with uncommitted changes in src/ or Cargo files)"
+fi
+# Other work on the machine shows up as noise. The 1-minute load average is
+# recorded before and after the comparisons.
+LOAD_BEFORE=$(cut -d ' ' -f 1 /proc/loadavg)
+
 # --- Inputs ------------------------------------------------------------------------
 
 # A 12 MP photo-like JPEG. The committed photo is 640x427, so it is scaled up to fill
@@ -249,7 +259,8 @@ summarize() {
 {
 	echo "# thumbd benchmark summary"
 	echo
-	echo "thumbd $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD -- src Cargo.toml Cargo.lock 2>/dev/null || echo ' (with uncommitted changes)'), $(date -u +%Y-%m-%dT%H:%MZ)."
+	echo "thumbd $REVISION, finished $(date -u +%Y-%m-%dT%H:%MZ)."
+	echo "1-minute load average, which includes the benchmarked commands: $LOAD_BEFORE before the comparisons, $(cut -d ' ' -f 1 /proc/loadavg) after, on $(nproc) CPUs."
 	echo "Times are hyperfine means; peak RSS is the maximum of $MEMORY_RUNS runs under /usr/bin/time -f %M."
 	echo "Ratios are the row's mean time and peak RSS divided by the reference's."
 } >"$SUMMARY"
