@@ -242,3 +242,91 @@ mod tests {
         assert!(RgbaImage::from_vec(Size::new(2, 2), vec![0; 15]).is_none());
     }
 }
+
+/// YUV to RGB matrix of a video stream (ITU-R recommendation).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub enum YuvMatrix {
+    /// BT.601, FFmpeg's assumption when a stream does not say.
+    #[default]
+    Bt601,
+    Bt709,
+    Bt2020,
+}
+
+impl YuvMatrix {
+    /// The luma weights (Kr, Kb) of the matrix.
+    pub fn kr_kb(self) -> (f32, f32) {
+        match self {
+            Self::Bt601 => (0.299, 0.114),
+            Self::Bt709 => (0.2126, 0.0722),
+            Self::Bt2020 => (0.2627, 0.0593),
+        }
+    }
+}
+
+/// Where chroma samples sit relative to luma samples.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub enum ChromaSiting {
+    /// Co-sited with the left luma column, centred vertically (MPEG-2, H.264 default;
+    /// FFmpeg's assumption when a stream does not say).
+    #[default]
+    Left,
+    /// Centred between luma samples both ways (JPEG, MPEG-1).
+    Center,
+    /// Co-sited with the top-left luma sample (BT.2020 content).
+    TopLeft,
+}
+
+/// 8-bit planar YUV frame as a decoder produced it: Y, then Cb, then Cr.
+#[derive(Clone, PartialEq, Eq)]
+pub struct YuvFrame {
+    pub size: Size,
+    /// Chroma subsampling as shifts: (1, 1) is 4:2:0, (1, 0) is 4:2:2, (0, 0) is 4:4:4.
+    pub chroma_shift: (u32, u32),
+    pub planes: [Vec<u8>; 3],
+    pub strides: [usize; 3],
+    pub matrix: YuvMatrix,
+    /// Full-range (0-255) samples; otherwise limited range (Y 16-235, chroma 16-240).
+    pub full_range: bool,
+    pub siting: ChromaSiting,
+}
+
+impl std::fmt::Debug for YuvFrame {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("YuvFrame")
+            .field("size", &self.size)
+            .field("chroma_shift", &self.chroma_shift)
+            .field("matrix", &self.matrix)
+            .field("full_range", &self.full_range)
+            .field("siting", &self.siting)
+            .finish()
+    }
+}
+
+impl YuvFrame {
+    /// Size of the chroma planes.
+    pub fn chroma_size(&self) -> Size {
+        let (sx, sy) = self.chroma_shift;
+        Size::new(
+            (self.size.width + (1 << sx) - 1) >> sx,
+            (self.size.height + (1 << sy) - 1) >> sy,
+        )
+    }
+}
+
+/// A source picture as a backend receives it: RGBA pixels, or YUV planes that the
+/// backend converts itself (on the GPU, in the shader).
+#[derive(Clone, Debug, PartialEq)]
+pub enum Picture {
+    Rgba(RgbaImage),
+    Yuv(YuvFrame),
+}
+
+impl Picture {
+    pub fn size(&self) -> Size {
+        match self {
+            Self::Rgba(image) => image.size(),
+            Self::Yuv(frame) => frame.size,
+        }
+    }
+}

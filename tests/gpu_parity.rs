@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use thumbd::frame::{RgbaImage, Size};
+use thumbd::frame::{ChromaSiting, Picture, RgbaImage, Size, YuvFrame, YuvMatrix};
 use thumbd::metrics::Metrics;
 use thumbd::plan::{CropType, PlanSettings, SourceFacts, ThumbnailRequest, plan_thumbnail};
 use thumbd::render::Backend;
@@ -239,4 +239,117 @@ fn concurrent_jobs_share_submissions() {
     }
     let submissions = metrics.gpu_submissions.get();
     assert!(submissions < 16, "16 jobs took {submissions} submissions");
+}
+
+/// A YUV frame with gradients and noise in every plane, rows padded past the width
+/// as decoders pad them.
+fn yuv_frame(
+    size: Size,
+    chroma_shift: (u32, u32),
+    matrix: YuvMatrix,
+    full_range: bool,
+    siting: ChromaSiting,
+) -> YuvFrame {
+    let chroma = Size::new(
+        (size.width + (1 << chroma_shift.0) - 1) >> chroma_shift.0,
+        (size.height + (1 << chroma_shift.1) - 1) >> chroma_shift.1,
+    );
+    let mut state = 0x9e37_79b9u32;
+    let mut plane = |plane_size: Size, stride: usize, base: u32| {
+        let mut bytes = vec![0u8; stride * plane_size.height as usize];
+        for y in 0..plane_size.height {
+            for x in 0..plane_size.width {
+                state ^= state << 13;
+                state ^= state >> 17;
+                state ^= state << 5;
+                let value = (x * 7 + y * 3 + base) % 256 + (state % 17);
+                bytes[y as usize * stride + x as usize] = value.min(255) as u8;
+            }
+        }
+        bytes
+    };
+    let luma_stride = (size.width as usize).next_multiple_of(32) + 32;
+    let chroma_stride = (chroma.width as usize).next_multiple_of(32) + 16;
+    YuvFrame {
+        size,
+        chroma_shift,
+        planes: [
+            plane(size, luma_stride, 16),
+            plane(chroma, chroma_stride, 90),
+            plane(chroma, chroma_stride, 170),
+        ],
+        strides: [luma_stride, chroma_stride, chroma_stride],
+        matrix,
+        full_range,
+        siting,
+    }
+}
+
+#[test]
+fn gpu_converts_yuv_like_cpu() {
+    let Some(gpu) = gpu() else { return };
+    let variants = [
+        (
+            (1, 1),
+            YuvMatrix::Bt601,
+            false,
+            ChromaSiting::Left,
+            Size::new(320, 180),
+        ),
+        (
+            (1, 1),
+            YuvMatrix::Bt709,
+            false,
+            ChromaSiting::Left,
+            Size::new(161, 91),
+        ),
+        (
+            (1, 1),
+            YuvMatrix::Bt709,
+            true,
+            ChromaSiting::Center,
+            Size::new(200, 120),
+        ),
+        (
+            (1, 1),
+            YuvMatrix::Bt2020,
+            false,
+            ChromaSiting::TopLeft,
+            Size::new(130, 70),
+        ),
+        (
+            (1, 0),
+            YuvMatrix::Bt709,
+            false,
+            ChromaSiting::Left,
+            Size::new(175, 64),
+        ),
+        (
+            (0, 0),
+            YuvMatrix::Bt601,
+            true,
+            ChromaSiting::Center,
+            Size::new(96, 96),
+        ),
+    ];
+    for (shift, matrix, full_range, siting, size) in variants {
+        let name = format!("{shift:?} {matrix:?} full={full_range} {siting:?} {size:?}");
+        let frame = yuv_frame(size, shift, matrix, full_range, siting);
+        for (width, height) in [(0, 0), (64, 36)] {
+            let mut request = ThumbnailRequest::new(1, "0_yuv");
+            (request.width, request.height) = (width, height);
+            let facts = SourceFacts::Video {
+                size,
+                duration: 1.0,
+            };
+            let plan = plan_thumbnail(&request, &facts, &SETTINGS).unwrap();
+            let pictures = vec![Picture::Yuv(frame.clone())];
+            let expected = CpuBackend.render_pictures(&plan, pictures.clone()).unwrap();
+            let actual = gpu.render_pictures(&plan, pictures).unwrap();
+            let (max, mean) = difference(&actual, &expected);
+            eprintln!("{name} {width}x{height}: max {max} mean {mean:.4}");
+            assert!(max <= 2, "{name}: largest channel difference {max}");
+            assert!(mean <= 0.5, "{name}: mean difference {mean:.3}");
+        }
+    }
 }

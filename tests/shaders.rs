@@ -3,8 +3,10 @@
 
 use std::mem::{offset_of, size_of};
 
-use thumbd::render::gpu::params::{Bound, TileParams};
-use thumbd::render::gpu::{RESIZE_SHADER, bind_group_layout_entries};
+use thumbd::render::gpu::params::{Bound, TileParams, YuvParams};
+use thumbd::render::gpu::{
+    RESIZE_SHADER, YUV_SHADER, bind_group_layout_entries, yuv_bind_group_layout_entries,
+};
 
 fn module() -> (naga::Module, naga::valid::ModuleInfo) {
     let module = naga::front::wgsl::parse_str(RESIZE_SHADER).expect("resize.wgsl parses");
@@ -134,4 +136,58 @@ fn bindings_match_pipeline_layout() {
         })
         .collect();
     assert_eq!(bindings, expected);
+}
+
+#[test]
+fn yuv_shader_matches_rust_layout() {
+    let module = naga::front::wgsl::parse_str(YUV_SHADER).expect("yuv.wgsl parses");
+    naga::valid::Validator::new(
+        naga::valid::ValidationFlags::all(),
+        naga::valid::Capabilities::default(),
+    )
+    .validate(&module)
+    .expect("yuv.wgsl validates");
+
+    let (members, size) = wgsl_struct(&module, "YuvParams");
+    assert_eq!(size as usize, size_of::<YuvParams>());
+    let rust = [
+        ("width", offset_of!(YuvParams, width)),
+        ("height", offset_of!(YuvParams, height)),
+        ("y_offset", offset_of!(YuvParams, y_offset)),
+        ("cb_offset", offset_of!(YuvParams, cb_offset)),
+        ("cr_offset", offset_of!(YuvParams, cr_offset)),
+        ("y_stride", offset_of!(YuvParams, y_stride)),
+        ("c_stride", offset_of!(YuvParams, c_stride)),
+        ("chroma_width", offset_of!(YuvParams, chroma_width)),
+        ("chroma_height", offset_of!(YuvParams, chroma_height)),
+        ("full_range", offset_of!(YuvParams, full_range)),
+        ("offset_x", offset_of!(YuvParams, offset_x)),
+        ("offset_y", offset_of!(YuvParams, offset_y)),
+        ("scale_x", offset_of!(YuvParams, scale_x)),
+        ("scale_y", offset_of!(YuvParams, scale_y)),
+        ("kr", offset_of!(YuvParams, kr)),
+        ("kb", offset_of!(YuvParams, kb)),
+    ];
+    let rust: Vec<(String, u32)> = rust
+        .iter()
+        .map(|(n, o)| (n.to_string(), *o as u32))
+        .collect();
+    assert_eq!(members, rust);
+
+    let bindings: Vec<u32> = module
+        .global_variables
+        .iter()
+        .filter_map(|(_, var)| var.binding.as_ref().map(|b| b.binding))
+        .collect();
+    let expected: Vec<u32> = yuv_bind_group_layout_entries()
+        .iter()
+        .map(|e| e.binding)
+        .collect();
+    assert_eq!(bindings, expected);
+    let names: Vec<&str> = module
+        .entry_points
+        .iter()
+        .map(|e| e.name.as_str())
+        .collect();
+    assert_eq!(names, ["yuv_to_rgba"]);
 }

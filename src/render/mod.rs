@@ -8,7 +8,7 @@ pub mod gpu;
 
 use std::sync::Arc;
 
-use crate::frame::RgbaImage;
+use crate::frame::{Picture, RgbaImage};
 use crate::metrics::Metrics;
 use crate::plan::RenderPlan;
 
@@ -33,6 +33,23 @@ pub trait Backend: Send + Sync {
     /// Renders `plan` from `sources`, which are in the plan's source order and already
     /// upright (orientation and rotation applied).
     fn render(&self, plan: &RenderPlan, sources: Vec<RgbaImage>) -> Result<RgbaImage, RenderError>;
+
+    /// Renders from pictures that may still be YUV planes. The default converts them
+    /// on the CPU (`cpu::yuv`); the GPU backend converts them in a shader instead.
+    fn render_pictures(
+        &self,
+        plan: &RenderPlan,
+        sources: Vec<Picture>,
+    ) -> Result<RgbaImage, RenderError> {
+        let images = sources
+            .into_iter()
+            .map(|picture| match picture {
+                Picture::Rgba(image) => image,
+                Picture::Yuv(frame) => cpu::yuv::yuv_to_rgba(&frame),
+            })
+            .collect();
+        self.render(plan, images)
+    }
 }
 
 /// Which backend to run, as `--backend` names it.

@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use crate::cache::Rendered;
 use crate::encode::{self, EncodeError, EncodeOptions};
-use crate::frame::{Orientation, RgbaImage};
+use crate::frame::{Orientation, Picture, RgbaImage};
 use crate::plan::{RenderPlan, SourceFacts};
 use crate::render::{Backend, RenderError};
 use crate::source::{self, MediaInfo, MediaType, SourceError, SourceLimits};
@@ -113,7 +113,7 @@ impl RenderJob {
             }
             DecodedSources::Animation(mut frames) => {
                 let (image, _) = frames.remove(0);
-                self.render_still(backend, vec![image], &mut times)?
+                self.render_still(backend, vec![Picture::Rgba(image)], &mut times)?
             }
             DecodedSources::Stills(images) => self.render_still(backend, images, &mut times)?,
         };
@@ -126,7 +126,7 @@ impl RenderJob {
     fn render_still(
         &self,
         backend: &dyn Backend,
-        images: Vec<RgbaImage>,
+        images: Vec<Picture>,
         times: &mut StageTimes,
     ) -> Result<bytes::Bytes, RenderJobError> {
         let started = Instant::now();
@@ -138,7 +138,7 @@ impl RenderJob {
                 height = self.plan.canvas.height
             )
             .entered();
-            backend.render(&self.plan, images)?
+            backend.render_pictures(&self.plan, images)?
         };
         times.render = started.elapsed();
 
@@ -178,7 +178,7 @@ impl RenderJob {
             SourceMedia::AudioPlaceholder => {
                 let image = source::placeholder::audio_placeholder();
                 self.plan.adapt_source(0, image.size());
-                Ok((DecodedSources::Stills(vec![image]), None))
+                Ok((DecodedSources::Stills(vec![Picture::Rgba(image)]), None))
             }
         }
     }
@@ -187,7 +187,7 @@ impl RenderJob {
 /// Decoded pictures: an image's frames with their delays, or one still per source.
 enum DecodedSources {
     Animation(Vec<(RgbaImage, std::time::Duration)>),
-    Stills(Vec<RgbaImage>),
+    Stills(Vec<Picture>),
 }
 
 #[cfg(feature = "video")]
@@ -196,7 +196,7 @@ fn capture_video(
     plan: &RenderPlan,
     orientation: Orientation,
     limits: &SourceLimits,
-) -> Result<Vec<RgbaImage>, SourceError> {
+) -> Result<Vec<Picture>, SourceError> {
     let times: Vec<f64> = plan.sources.iter().map(|s| s.time.unwrap_or(0.0)).collect();
     source::video::capture(path, &times, orientation, limits)
 }
@@ -207,7 +207,7 @@ fn capture_video(
     _plan: &RenderPlan,
     _orientation: Orientation,
     _limits: &SourceLimits,
-) -> Result<Vec<RgbaImage>, SourceError> {
+) -> Result<Vec<Picture>, SourceError> {
     Err(SourceError::VideoUnsupported)
 }
 

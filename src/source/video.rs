@@ -15,7 +15,7 @@ use ffmpeg::util::frame::Video as VideoFrame;
 use ffmpeg_next as ffmpeg;
 
 use super::{MediaInfo, MediaType, SourceError, SourceLimits};
-use crate::frame::{Orientation, RgbaImage, Size};
+use crate::frame::{ChromaSiting, Orientation, Picture, RgbaImage, Size, YuvFrame, YuvMatrix};
 
 /// A target this close ahead of the decoder's position is reached by decoding forward
 /// instead of seeking; 2 s covers the usual keyframe interval.
@@ -121,25 +121,29 @@ fn stream_rotation(stream: &ffmpeg::format::stream::Stream) -> u32 {
     0
 }
 
-/// Captures one upright RGBA frame per time (seconds), in the order given. A time at
-/// or past the end yields the last decodable frame.
+/// Captures one upright frame per time (seconds), in the order given. A time at or
+/// past the end yields the last decodable frame. Frames in 8-bit planar YUV without a
+/// display rotation stay YUV, for the backend to convert; others become RGBA here.
 pub fn capture(
     path: &Path,
     times: &[f64],
     orientation: Orientation,
     limits: &SourceLimits,
-) -> Result<Vec<RgbaImage>, SourceError> {
+) -> Result<Vec<Picture>, SourceError> {
     init();
     let mut capturer = Capturer::open(path, limits)?;
 
     let mut order: Vec<usize> = (0..times.len()).collect();
     order.sort_by(|a, b| times[*a].total_cmp(&times[*b]));
 
-    let mut frames: Vec<Option<RgbaImage>> = vec![None; times.len()];
+    let mut frames: Vec<Option<Picture>> = vec![None; times.len()];
     for index in order {
         let frame = capturer.frame_at(times[index])?;
-        let image = capturer.convert_to_rgba(&frame)?;
-        frames[index] = Some(orientation.apply(image));
+        let picture = match yuv_frame(&frame) {
+            Some(yuv) if orientation == Orientation::Normal => Picture::Yuv(yuv),
+            _ => Picture::Rgba(orientation.apply(capturer.convert_to_rgba(&frame)?)),
+        };
+        frames[index] = Some(picture);
     }
     Ok(frames
         .into_iter()
@@ -352,4 +356,43 @@ fn packed_rgba(frame: &VideoFrame) -> RgbaImage {
     }
     RgbaImage::from_vec(Size::new(width as u32, height as u32), packed)
         .expect("packed rows match the frame size")
+}
+
+/// The frame's planes and colour description, for 8-bit planar YUV formats.
+fn yuv_frame(frame: &VideoFrame) -> Option<YuvFrame> {
+    let (chroma_shift, full_range_format) = match frame.format() {
+        Pixel::YUV420P => ((1, 1), false),
+        Pixel::YUVJ420P => ((1, 1), true),
+        Pixel::YUV422P => ((1, 0), false),
+        Pixel::YUVJ422P => ((1, 0), true),
+        Pixel::YUV444P => ((0, 0), false),
+        Pixel::YUVJ444P => ((0, 0), true),
+        _ => return None,
+    };
+    let matrix = match frame.color_space() {
+        ffmpeg::color::Space::BT709 => YuvMatrix::Bt709,
+        ffmpeg::color::Space::BT2020NCL | ffmpeg::color::Space::BT2020CL => YuvMatrix::Bt2020,
+        _ => YuvMatrix::Bt601,
+    };
+    let siting = match frame.chroma_location() {
+        ffmpeg::util::chroma::Location::Center => ChromaSiting::Center,
+        ffmpeg::util::chroma::Location::TopLeft => ChromaSiting::TopLeft,
+        _ => ChromaSiting::Left,
+    };
+    let size = Size::new(frame.width(), frame.height());
+    let chroma_height = (size.height + (1 << chroma_shift.1) - 1) >> chroma_shift.1;
+    let rows = [size.height, chroma_height, chroma_height];
+    let plane = |index: usize| {
+        let stride = frame.stride(index);
+        frame.data(index)[..stride * rows[index] as usize].to_vec()
+    };
+    Some(YuvFrame {
+        size,
+        chroma_shift,
+        planes: [plane(0), plane(1), plane(2)],
+        strides: [frame.stride(0), frame.stride(1), frame.stride(2)],
+        matrix,
+        full_range: full_range_format || frame.color_range() == ffmpeg::color::Range::JPEG,
+        siting,
+    })
 }

@@ -2,6 +2,7 @@
 
 pub mod composite;
 pub mod resize;
+pub mod yuv;
 
 use crate::frame::RgbaImage;
 use crate::plan::RenderPlan;

@@ -10,12 +10,12 @@ use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, TryRecvError};
 use std::time::{Duration, Instant};
 
 use super::device::GpuContext;
-use super::params::{Bound, TileParams};
+use super::layout::{BatchLayout, DispatchKind, Footprint, Range, Ranges};
+use super::params::{TileParams, YuvParams};
 use super::pipelines::Pipelines;
 use super::pool::BufferPool;
-use super::weights::push_axis;
 use super::{GpuError, StageCounters};
-use crate::frame::RgbaImage;
+use crate::frame::{Picture, RgbaImage};
 use crate::metrics::Metrics;
 use crate::plan::RenderPlan;
 use crate::render::Backend;
@@ -24,7 +24,7 @@ use crate::render::cpu::CpuBackend;
 /// One render request travelling to the batcher.
 pub struct GpuJob {
     pub plan: RenderPlan,
-    pub sources: Vec<RgbaImage>,
+    pub sources: Vec<Picture>,
     pub reply: SyncSender<Result<RgbaImage, GpuError>>,
 }
 
@@ -48,57 +48,10 @@ impl Default for BatchConfig {
     }
 }
 
-/// Pixels a job occupies on the device, per buffer kind, and its largest binding.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Footprint {
-    pub source_pixels: u64,
-    pub between_pixels: u64,
-    pub canvas_pixels: u64,
-    /// The largest single image or intermediate, which one binding must hold.
-    pub largest_binding_pixels: u64,
-}
-
-impl Footprint {
-    pub fn of(plan: &RenderPlan, sources: &[RgbaImage]) -> Self {
-        let source_pixels = sources.iter().map(|s| s.size().pixels()).sum();
-        let tiles = plan.tiles.iter().filter(|t| t.src_rect.is_some());
-        let betweens: Vec<u64> = tiles
-            .map(|t| u64::from(sources[t.source].width()) * u64::from(t.dst.height))
-            .collect();
-        let largest_source = sources.iter().map(|s| s.size().pixels()).max().unwrap_or(0);
-        let largest_between = betweens.iter().copied().max().unwrap_or(0);
-        Self {
-            source_pixels,
-            between_pixels: betweens.iter().sum(),
-            canvas_pixels: plan.canvas.pixels(),
-            largest_binding_pixels: largest_source
-                .max(largest_between)
-                .max(plan.canvas.pixels()),
-        }
-    }
-
-    pub fn bytes(&self) -> u64 {
-        (self.source_pixels + self.between_pixels + 2 * self.canvas_pixels) * 4
-    }
-
-    /// True when every image and intermediate fits one binding of `max_binding` bytes.
-    pub fn fits(&self, max_binding: u64) -> bool {
-        self.largest_binding_pixels * 4 <= max_binding
-    }
-
-    fn add(&mut self, other: Footprint) {
-        self.source_pixels += other.source_pixels;
-        self.between_pixels += other.between_pixels;
-        self.canvas_pixels += other.canvas_pixels;
-        self.largest_binding_pixels = self
-            .largest_binding_pixels
-            .max(other.largest_binding_pixels);
-    }
-}
-
 /// The buffers of one batch, returned to their pools once it completes.
 struct BatchBuffers {
     params: wgpu::Buffer,
+    planes: wgpu::Buffer,
     sources: wgpu::Buffer,
     between: wgpu::Buffer,
     canvas: wgpu::Buffer,
@@ -293,6 +246,10 @@ impl Batcher {
         let bytes = |pixels: u64| (pixels * 4).max(16);
         let buffers = BatchBuffers {
             params: self.pools.params.take(device, layout.params.len() as u64),
+            planes: self
+                .pools
+                .storage_read
+                .take(device, bytes(layout.plane_words)),
             sources: self
                 .pools
                 .storage_read
@@ -322,9 +279,17 @@ impl Batcher {
         queue.write_buffer(&buffers.params, 0, &layout.params);
         queue.write_buffer(&buffers.bounds, 0, bytemuck::cast_slice(&layout.bounds));
         queue.write_buffer(&buffers.weights, 0, bytemuck::cast_slice(&layout.weights));
-        let images = jobs.iter().flat_map(|job| &job.sources);
-        for (source, range) in images.zip(&layout.source_ranges) {
-            queue.write_buffer(&buffers.sources, range.offset, source.as_bytes());
+        for (job, source, range) in &layout.rgba_uploads {
+            if let Picture::Rgba(image) = &jobs[*job].sources[*source] {
+                queue.write_buffer(&buffers.sources, range.offset, image.as_bytes());
+            }
+        }
+        for (job, source, ranges) in &layout.plane_uploads {
+            if let Picture::Yuv(frame) = &jobs[*job].sources[*source] {
+                for (plane, range) in frame.planes.iter().zip(ranges) {
+                    write_padded(queue, &buffers.planes, range.offset, plane);
+                }
+            }
         }
         buffers
     }
@@ -347,50 +312,76 @@ impl Batcher {
             size: bytes.max(16),
         };
         // One bind group per distinct set of image ranges; a tile's two passes share one.
-        let mut bind_groups: std::collections::HashMap<Ranges, wgpu::BindGroup> =
+        let mut bind_groups: std::collections::HashMap<(bool, Ranges), wgpu::BindGroup> =
             std::collections::HashMap::new();
         for dispatch in &layout.dispatches {
-            bind_groups.entry(dispatch.ranges).or_insert_with(|| {
-                device.create_bind_group(&wgpu::BindGroupDescriptor {
-                    label: Some("batch.tile_bind_group"),
-                    layout: &self.pipelines.layout,
-                    entries: &[
-                        wgpu::BindGroupEntry {
-                            binding: 0,
-                            resource: binding(
-                                &buffers.params,
-                                whole(std::mem::size_of::<TileParams>() as u64),
-                            ),
-                        },
-                        wgpu::BindGroupEntry {
-                            binding: 1,
-                            resource: binding(&buffers.sources, dispatch.ranges.source),
-                        },
-                        wgpu::BindGroupEntry {
-                            binding: 2,
-                            resource: binding(&buffers.between, dispatch.ranges.between),
-                        },
-                        wgpu::BindGroupEntry {
-                            binding: 3,
-                            resource: binding(&buffers.canvas, dispatch.ranges.canvas),
-                        },
-                        wgpu::BindGroupEntry {
-                            binding: 4,
-                            resource: binding(
-                                &buffers.bounds,
-                                whole(layout.bounds.len() as u64 * 16),
-                            ),
-                        },
-                        wgpu::BindGroupEntry {
-                            binding: 5,
-                            resource: binding(
-                                &buffers.weights,
-                                whole(layout.weights.len() as u64 * 4),
-                            ),
-                        },
-                    ],
-                })
-            });
+            let is_yuv = dispatch.kind == DispatchKind::Yuv;
+            bind_groups
+                .entry((is_yuv, dispatch.ranges))
+                .or_insert_with(|| {
+                    if is_yuv {
+                        return device.create_bind_group(&wgpu::BindGroupDescriptor {
+                            label: Some("batch.yuv_bind_group"),
+                            layout: &self.pipelines.yuv_layout,
+                            entries: &[
+                                wgpu::BindGroupEntry {
+                                    binding: 0,
+                                    resource: binding(
+                                        &buffers.params,
+                                        whole(std::mem::size_of::<YuvParams>() as u64),
+                                    ),
+                                },
+                                wgpu::BindGroupEntry {
+                                    binding: 1,
+                                    resource: binding(&buffers.planes, dispatch.ranges.source),
+                                },
+                                wgpu::BindGroupEntry {
+                                    binding: 2,
+                                    resource: binding(&buffers.sources, dispatch.ranges.canvas),
+                                },
+                            ],
+                        });
+                    }
+                    device.create_bind_group(&wgpu::BindGroupDescriptor {
+                        label: Some("batch.tile_bind_group"),
+                        layout: &self.pipelines.layout,
+                        entries: &[
+                            wgpu::BindGroupEntry {
+                                binding: 0,
+                                resource: binding(
+                                    &buffers.params,
+                                    whole(std::mem::size_of::<TileParams>() as u64),
+                                ),
+                            },
+                            wgpu::BindGroupEntry {
+                                binding: 1,
+                                resource: binding(&buffers.sources, dispatch.ranges.source),
+                            },
+                            wgpu::BindGroupEntry {
+                                binding: 2,
+                                resource: binding(&buffers.between, dispatch.ranges.between),
+                            },
+                            wgpu::BindGroupEntry {
+                                binding: 3,
+                                resource: binding(&buffers.canvas, dispatch.ranges.canvas),
+                            },
+                            wgpu::BindGroupEntry {
+                                binding: 4,
+                                resource: binding(
+                                    &buffers.bounds,
+                                    whole(layout.bounds.len() as u64 * 16),
+                                ),
+                            },
+                            wgpu::BindGroupEntry {
+                                binding: 5,
+                                resource: binding(
+                                    &buffers.weights,
+                                    whole(layout.weights.len() as u64 * 4),
+                                ),
+                            },
+                        ],
+                    })
+                });
         }
 
         let mut encoder = device.create_command_encoder(&wgpu::CommandEncoderDescriptor {
@@ -403,12 +394,14 @@ impl Batcher {
             });
             for dispatch in &layout.dispatches {
                 let pipeline = match dispatch.kind {
+                    DispatchKind::Yuv => &self.pipelines.yuv_to_rgba,
                     DispatchKind::Fill => &self.pipelines.fill,
                     DispatchKind::Horizontal => &self.pipelines.resize_h,
                     DispatchKind::Vertical => &self.pipelines.resize_v,
                 };
                 pass.set_pipeline(pipeline);
-                pass.set_bind_group(0, &bind_groups[&dispatch.ranges], &[dispatch.params_offset]);
+                let key = (dispatch.kind == DispatchKind::Yuv, dispatch.ranges);
+                pass.set_bind_group(0, &bind_groups[&key], &[dispatch.params_offset]);
                 pass.dispatch_workgroups(dispatch.groups.0, dispatch.groups.1, 1);
             }
         }
@@ -473,6 +466,7 @@ impl Batcher {
 
     fn release(&mut self, buffers: BatchBuffers) {
         self.pools.params.give(buffers.params);
+        self.pools.storage_read.give(buffers.planes);
         self.pools.storage_read.give(buffers.sources);
         self.pools.storage_write.give(buffers.between);
         self.pools.storage_write.give(buffers.canvas);
@@ -486,210 +480,23 @@ impl Batcher {
         for job in jobs {
             self.metrics.gpu_fallbacks.inc();
             let result = CpuBackend
-                .render(&job.plan, job.sources)
+                .render_pictures(&job.plan, job.sources)
                 .map_err(|error| GpuError::Fallback(reason, error.to_string()));
             let _ = job.reply.send(result);
         }
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum DispatchKind {
-    Fill,
-    Horizontal,
-    Vertical,
-}
-
-/// A byte range of a buffer bound for one dispatch.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-struct Range {
-    offset: u64,
-    size: u64,
-}
-
-/// The source, intermediate and canvas ranges one tile reads and writes. Binding
-/// each image on its own keeps every binding under the adapter's binding limit even
-/// when the whole batch is larger.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-struct Ranges {
-    source: Range,
-    between: Range,
-    canvas: Range,
-}
-
-#[derive(Clone, Copy, Debug)]
-struct Dispatch {
-    kind: DispatchKind,
-    params_offset: u32,
-    groups: (u32, u32),
-    ranges: Ranges,
-}
-
-/// Where every image of a batch lives in the shared buffers, and the dispatches.
-struct BatchLayout {
-    params: Vec<u8>,
-    bounds: Vec<Bound>,
-    weights: Vec<f32>,
-    dispatches: Vec<Dispatch>,
-    canvas_offsets: Vec<u64>,
-    /// Where each source of each job goes in the sources buffer, in job order.
-    source_ranges: Vec<Range>,
-    source_pixels: u64,
-    between_pixels: u64,
-    canvas_pixels: u64,
-    /// Binding offsets must be multiples of this many pixels.
-    alignment_pixels: u64,
-}
-
-/// Workgroups of 8 x 8 invocations covering `width` x `height`.
-fn groups_8x8(width: u32, height: u32) -> (u32, u32) {
-    (width.div_ceil(8), height.div_ceil(8))
-}
-
-/// Workgroups of 64 covering `count` invocations, folded into two dimensions because
-/// one dimension holds at most 65535 workgroups.
-fn groups_linear(count: u64) -> (u32, u32) {
-    let groups = count.div_ceil(64).max(1);
-    let x = groups.min(65_535);
-    (x as u32, groups.div_ceil(65_535) as u32)
-}
-
-impl BatchLayout {
-    fn build(jobs: &[GpuJob], uniform_stride: u64, offset_alignment: u64) -> Self {
-        let mut layout = Self {
-            params: Vec::new(),
-            bounds: Vec::new(),
-            weights: Vec::new(),
-            dispatches: Vec::new(),
-            canvas_offsets: Vec::with_capacity(jobs.len()),
-            source_ranges: Vec::new(),
-            source_pixels: 0,
-            between_pixels: 0,
-            canvas_pixels: 0,
-            alignment_pixels: (offset_alignment / 4).max(1),
-        };
-        for job in jobs {
-            layout.add_job(job, uniform_stride);
-        }
-        layout
+/// Writes `bytes` at `offset`, padded with zeros to the 4-byte multiple that buffer
+/// writes require.
+fn write_padded(queue: &wgpu::Queue, buffer: &wgpu::Buffer, offset: u64, bytes: &[u8]) {
+    let whole = bytes.len() / 4 * 4;
+    if whole > 0 {
+        queue.write_buffer(buffer, offset, &bytes[..whole]);
     }
-
-    /// Reserves `pixels` at the end of a buffer whose current length is `*end`, at an
-    /// offset that a binding may start at.
-    fn reserve(end: &mut u64, pixels: u64, alignment: u64) -> Range {
-        let start = end.next_multiple_of(alignment);
-        *end = start + pixels;
-        Range {
-            offset: start * 4,
-            size: (pixels * 4).max(16),
-        }
-    }
-
-    fn push_params(&mut self, params: TileParams, uniform_stride: u64) -> u32 {
-        let offset = self.params.len();
-        self.params.extend_from_slice(bytemuck::bytes_of(&params));
-        self.params.resize(offset + uniform_stride as usize, 0);
-        offset as u32
-    }
-
-    fn add_job(&mut self, job: &GpuJob, uniform_stride: u64) {
-        let plan = &job.plan;
-        let align = self.alignment_pixels;
-        let canvas = Self::reserve(&mut self.canvas_pixels, plan.canvas.pixels(), align);
-        self.canvas_offsets.push(canvas.offset / 4);
-        let [r, g, b] = plan.background;
-        let background = u32::from_le_bytes([r, g, b, 255]);
-
-        let sources: Vec<Range> = job
-            .sources
-            .iter()
-            .map(|source| Self::reserve(&mut self.source_pixels, source.size().pixels(), align))
-            .collect();
-        self.source_ranges.extend(&sources);
-        // The fill binds only the canvas; the other ranges just need to be valid.
-        let placeholder = Range {
-            offset: 0,
-            size: 16,
-        };
-
-        let base = TileParams {
-            canvas_width: plan.canvas.width,
-            canvas_height: plan.canvas.height,
-            background,
-            ..TileParams::default()
-        };
-        let fill_offset = self.push_params(base, uniform_stride);
-        self.dispatches.push(Dispatch {
-            kind: DispatchKind::Fill,
-            params_offset: fill_offset,
-            groups: groups_linear(plan.canvas.pixels()),
-            ranges: Ranges {
-                source: placeholder,
-                between: placeholder,
-                canvas,
-            },
-        });
-
-        for tile in &plan.tiles {
-            let Some(rect) = tile.src_rect else { continue };
-            let source = &job.sources[tile.source];
-            let column_bounds = self.bounds.len() as u32;
-            push_axis(
-                source.width(),
-                rect.x,
-                rect.x + rect.width,
-                tile.dst.width,
-                &mut self.bounds,
-                &mut self.weights,
-            );
-            let row_bounds = self.bounds.len() as u32;
-            push_axis(
-                source.height(),
-                rect.y,
-                rect.y + rect.height,
-                tile.dst.height,
-                &mut self.bounds,
-                &mut self.weights,
-            );
-            let columns = &self.bounds[column_bounds as usize..row_bounds as usize];
-            let column_start = columns.iter().map(|b| b.start).min().unwrap_or(0);
-            let column_end = columns.iter().map(|b| b.start + b.count).max().unwrap_or(0);
-            let column_count = column_end - column_start;
-
-            let between_pixels = u64::from(column_count) * u64::from(tile.dst.height);
-            let between = Self::reserve(&mut self.between_pixels, between_pixels, align);
-            let ranges = Ranges {
-                source: sources[tile.source],
-                between,
-                canvas,
-            };
-            let params = TileParams {
-                source_width: source.width(),
-                source_height: source.height(),
-                column_start,
-                column_count,
-                scaled_width: tile.dst.width,
-                scaled_height: tile.dst.height,
-                dst_x: tile.dst.x,
-                dst_y: tile.dst.y,
-                column_bounds,
-                row_bounds,
-                ..base
-            };
-            let params_offset = self.push_params(params, uniform_stride);
-            // Vertical first, as fast_image_resize orders the passes for 8-bit pixels.
-            self.dispatches.push(Dispatch {
-                kind: DispatchKind::Vertical,
-                params_offset,
-                groups: groups_8x8(column_count, tile.dst.height),
-                ranges,
-            });
-            self.dispatches.push(Dispatch {
-                kind: DispatchKind::Horizontal,
-                params_offset,
-                groups: groups_8x8(tile.dst.width, tile.dst.height),
-                ranges,
-            });
-        }
+    if whole < bytes.len() {
+        let mut tail = [0u8; 4];
+        tail[..bytes.len() - whole].copy_from_slice(&bytes[whole..]);
+        queue.write_buffer(buffer, offset + whole as u64, &tail);
     }
 }

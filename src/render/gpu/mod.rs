@@ -6,6 +6,7 @@
 
 mod batch;
 mod device;
+mod layout;
 pub mod params;
 mod pipelines;
 mod pool;
@@ -15,10 +16,13 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{SyncSender, sync_channel};
 
-pub use batch::{BatchConfig, Footprint};
-pub use pipelines::{RESIZE_SHADER, bind_group_layout_entries};
+pub use batch::BatchConfig;
+pub use layout::Footprint;
+pub use pipelines::{
+    RESIZE_SHADER, YUV_SHADER, bind_group_layout_entries, yuv_bind_group_layout_entries,
+};
 
-use crate::frame::RgbaImage;
+use crate::frame::{Picture, RgbaImage};
 use crate::metrics::Metrics;
 use crate::plan::RenderPlan;
 use crate::render::cpu::CpuBackend;
@@ -188,6 +192,15 @@ impl Backend for GpuBackend {
     }
 
     fn render(&self, plan: &RenderPlan, sources: Vec<RgbaImage>) -> Result<RgbaImage, RenderError> {
+        self.render_pictures(plan, sources.into_iter().map(Picture::Rgba).collect())
+    }
+
+    /// Uploads YUV frames as their planes; the shader converts them.
+    fn render_pictures(
+        &self,
+        plan: &RenderPlan,
+        sources: Vec<Picture>,
+    ) -> Result<RgbaImage, RenderError> {
         if sources.len() != plan.sources.len() {
             return Err(RenderError::SourceCount {
                 expected: plan.sources.len(),
@@ -199,7 +212,7 @@ impl Backend for GpuBackend {
         let footprint = Footprint::of(plan, &sources);
         if self.lost.load(Ordering::Relaxed) || !footprint.fits(self.max_binding) {
             self.metrics.gpu_fallbacks.inc();
-            return CpuBackend.render(plan, sources);
+            return CpuBackend.render_pictures(plan, sources);
         }
 
         let (reply, answer) = sync_channel(1);

@@ -40,3 +40,28 @@ pub struct Bound {
 }
 
 const _: () = assert!(std::mem::size_of::<Bound>() == 16);
+
+/// Per-frame parameters of the YUV conversion, read through a uniform binding with a
+/// dynamic offset. Must match `YuvParams` in `shaders/yuv.wgsl`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Pod, Zeroable)]
+pub struct YuvParams {
+    pub width: u32,
+    pub height: u32,
+    pub y_offset: u32,
+    pub cb_offset: u32,
+    pub cr_offset: u32,
+    pub y_stride: u32,
+    pub c_stride: u32,
+    pub chroma_width: u32,
+    pub chroma_height: u32,
+    pub full_range: u32,
+    pub offset_x: f32,
+    pub offset_y: f32,
+    pub scale_x: f32,
+    pub scale_y: f32,
+    pub kr: f32,
+    pub kb: f32,
+}
+
+const _: () = assert!(std::mem::size_of::<YuvParams>() == 64);
