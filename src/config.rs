@@ -98,9 +98,10 @@ impl ServiceArgs {
 #[derive(clap::Args, Clone, Debug, PartialEq)]
 pub struct BackendArgs {
     /// Rendering backend: auto takes a hardware GPU when one exists, gpu also accepts
-    /// a software Vulkan device (lavapipe), cpu never uses the GPU.
-    #[arg(long, env = "THUMBD_BACKEND", value_enum, default_value_t = crate::render::BackendChoice::Auto)]
-    pub backend: crate::render::BackendChoice,
+    /// a software Vulkan device (lavapipe), cpu never uses the GPU. Defaults to auto,
+    /// except for `render`, where one picture does not repay the GPU's start-up.
+    #[arg(long, env = "THUMBD_BACKEND", value_enum)]
+    pub backend: Option<crate::render::BackendChoice>,
 
     /// Jobs in one GPU batch at most.
     #[arg(long, env = "THUMBD_GPU_BATCH_MAX_JOBS", default_value_t = 64)]
@@ -119,7 +120,7 @@ pub struct BackendArgs {
 impl Default for BackendArgs {
     fn default() -> Self {
         Self {
-            backend: crate::render::BackendChoice::Auto,
+            backend: None,
             gpu_batch_max_jobs: 64,
             gpu_batch_max_bytes: 256 << 20,
             gpu_batch_deadline_us: 500,
@@ -136,11 +137,13 @@ impl BackendArgs {
         }
     }
 
-    /// Opens the chosen backend.
+    /// Opens the chosen backend, or `default` when none was chosen.
     pub fn open(
         &self,
+        default: crate::render::BackendChoice,
         metrics: std::sync::Arc<crate::metrics::Metrics>,
     ) -> Result<std::sync::Arc<dyn crate::render::Backend>, crate::render::gpu::GpuError> {
-        crate::render::open_backend(self.backend, self.batch_config(), metrics)
+        let choice = self.backend.unwrap_or(default);
+        crate::render::open_backend(choice, self.batch_config(), metrics)
     }
 }

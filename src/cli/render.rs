@@ -68,7 +68,10 @@ pub fn run(args: RenderArgs) -> anyhow::Result<ExitCode> {
     };
     let backend = args
         .backend
-        .open(std::sync::Arc::new(crate::metrics::Metrics::new()))
+        .open(
+            crate::render::BackendChoice::Cpu,
+            std::sync::Arc::new(crate::metrics::Metrics::new()),
+        )
         .context("cannot open the rendering backend")?;
     let (rendered, times) = job
         .run(backend.as_ref())

@@ -80,7 +80,7 @@ async fn serve(args: ServeArgs, data: DataDir) -> anyhow::Result<()> {
     let metrics = Arc::new(Metrics::new());
     let backend = args
         .backend
-        .open(metrics.clone())
+        .open(crate::render::BackendChoice::Auto, metrics.clone())
         .context("cannot open the rendering backend")?;
     let services = Arc::new(Services::new(
         &data,

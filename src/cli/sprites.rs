@@ -62,7 +62,7 @@ pub fn run(args: SpritesArgs) -> anyhow::Result<ExitCode> {
         .with_context(|| format!("cannot create {}", args.out.display()))?;
     let backend = args
         .backend
-        .open(Arc::new(Metrics::new()))
+        .open(crate::render::BackendChoice::Auto, Arc::new(Metrics::new()))
         .context("cannot open the rendering backend")?;
 
     let progress = ProgressBar::new(args.videos.len() as u64).with_style(

@@ -4,7 +4,7 @@
 //! stream's chroma siting; the matrix and range come from the stream too. Both twins
 //! compute in f32 with the same formulas and round half up.
 
-use crate::frame::{ChromaSiting, RgbaImage, Size, YuvFrame};
+use crate::frame::{ChromaSiting, RgbaImage, YuvFrame};
 
 /// Per-frame constants shared by the two twins.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -40,16 +40,16 @@ impl YuvConstants {
     }
 
     /// Converts one sample triple (0-255 each, chroma already interpolated) to RGB.
+    #[inline]
     pub fn to_rgb(&self, y: f32, cb: f32, cr: f32) -> [u8; 3] {
-        let (y, cb, cr) = if self.full_range {
-            (y, cb - 128.0, cr - 128.0)
+        let (luma_offset, luma_scale, chroma_scale) = if self.full_range {
+            (0.0, 1.0, 1.0)
         } else {
-            (
-                (y - 16.0) * (255.0 / 219.0),
-                (cb - 128.0) * (255.0 / 224.0),
-                (cr - 128.0) * (255.0 / 224.0),
-            )
+            (16.0, 255.0 / 219.0, 255.0 / 224.0)
         };
+        let y = (y - luma_offset) * luma_scale;
+        let cb = (cb - 128.0) * chroma_scale;
+        let cr = (cr - 128.0) * chroma_scale;
         let kg = 1.0 - self.kr - self.kb;
         let r = y + 2.0 * (1.0 - self.kr) * cr;
         let b = y + 2.0 * (1.0 - self.kb) * cb;
@@ -59,46 +59,115 @@ impl YuvConstants {
     }
 }
 
-/// Bilinear sample of a chroma plane at fractional coordinates, clamped to its edges.
-fn sample(plane: &[u8], stride: usize, size: Size, x: f32, y: f32) -> f32 {
-    let max_x = size.width as f32 - 1.0;
-    let max_y = size.height as f32 - 1.0;
-    let x = x.clamp(0.0, max_x);
-    let y = y.clamp(0.0, max_y);
-    let (x0, y0) = (x.floor(), y.floor());
-    let (x1, y1) = ((x0 + 1.0).min(max_x), (y0 + 1.0).min(max_y));
-    let (fx, fy) = (x - x0, y - y0);
-    let at = |x: f32, y: f32| f32::from(plane[y as usize * stride + x as usize]);
-    let top = at(x0, y0) + (at(x1, y0) - at(x0, y0)) * fx;
-    let bottom = at(x0, y1) + (at(x1, y1) - at(x0, y1)) * fx;
-    top + (bottom - top) * fy
+/// Chroma sample indices and weight for one luma coordinate, clamped to the plane.
+fn chroma_taps(position: f32, size: u32) -> (usize, usize, f32) {
+    let max = size as f32 - 1.0;
+    let clamped = position.clamp(0.0, max);
+    let first = clamped.floor();
+    let second = (first + 1.0).min(max);
+    (first as usize, second as usize, clamped - first)
 }
 
 /// Converts a YUV frame to opaque RGBA.
+///
+/// Chroma is interpolated vertically into a row buffer first, then horizontally per
+/// pixel; the shader does the same bilinear sample in the other order, which can move
+/// a result by one unit at most.
 pub fn yuv_to_rgba(frame: &YuvFrame) -> RgbaImage {
     let constants = YuvConstants::of(frame);
     let chroma = frame.chroma_size();
     let (width, height) = (frame.size.width as usize, frame.size.height as usize);
-    let mut data = Vec::with_capacity(width * height * 4);
+    let columns: Vec<(usize, usize, f32)> = (0..width)
+        .map(|x| {
+            chroma_taps(
+                (x as f32 - constants.offset.0) * constants.scale.0,
+                chroma.width,
+            )
+        })
+        .collect();
+    let mut data = vec![0u8; width * height * 4];
 
-    for y in 0..height {
-        let cy = (y as f32 - constants.offset.1) * constants.scale.1;
-        let luma_row = &frame.planes[0][y * frame.strides[0]..];
-        for (x, &luma) in luma_row.iter().take(width).enumerate() {
-            let cx = (x as f32 - constants.offset.0) * constants.scale.0;
-            let cb = sample(&frame.planes[1], frame.strides[1], chroma, cx, cy);
-            let cr = sample(&frame.planes[2], frame.strides[2], chroma, cx, cy);
+    // Large frames are split into bands of rows, one thread each.
+    let threads = if frame.size.pixels() >= 1 << 20 {
+        std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .min(8)
+    } else {
+        1
+    };
+    let band_rows = height.div_ceil(threads).max(1);
+    std::thread::scope(|scope| {
+        for (band, rows) in data.chunks_mut(band_rows * width * 4).enumerate() {
+            let columns = &columns;
+            scope.spawn(move || convert_rows(frame, &constants, columns, band * band_rows, rows));
+        }
+    });
+    RgbaImage::from_vec(frame.size, data).expect("one pixel per luma sample")
+}
+
+/// Converts the rows starting at `first_row` into `out`, four bytes per pixel.
+fn convert_rows(
+    frame: &YuvFrame,
+    constants: &YuvConstants,
+    columns: &[(usize, usize, f32)],
+    first_row: usize,
+    out: &mut [u8],
+) {
+    let width = frame.size.width as usize;
+    let chroma = frame.chroma_size();
+    let mut cb_row = vec![0f32; chroma.width as usize];
+    let mut cr_row = vec![0f32; chroma.width as usize];
+
+    for (index, out_row) in out.chunks_exact_mut(width * 4).enumerate() {
+        let y = first_row + index;
+        let (top, bottom, fy) = chroma_taps(
+            (y as f32 - constants.offset.1) * constants.scale.1,
+            chroma.height,
+        );
+        blend_rows(
+            &frame.planes[1],
+            frame.strides[1],
+            top,
+            bottom,
+            fy,
+            &mut cb_row,
+        );
+        blend_rows(
+            &frame.planes[2],
+            frame.strides[2],
+            top,
+            bottom,
+            fy,
+            &mut cr_row,
+        );
+
+        let luma_row = &frame.planes[0][y * frame.strides[0]..y * frame.strides[0] + width];
+        for ((pixel, &luma), &(x0, x1, fx)) in
+            out_row.chunks_exact_mut(4).zip(luma_row).zip(columns)
+        {
+            let cb = cb_row[x0] + (cb_row[x1] - cb_row[x0]) * fx;
+            let cr = cr_row[x0] + (cr_row[x1] - cr_row[x0]) * fx;
             let [r, g, b] = constants.to_rgb(f32::from(luma), cb, cr);
-            data.extend_from_slice(&[r, g, b, 255]);
+            pixel.copy_from_slice(&[r, g, b, 255]);
         }
     }
-    RgbaImage::from_vec(frame.size, data).expect("one pixel per luma sample")
+}
+
+/// Interpolates between chroma rows `top` and `bottom` at weight `fy` into `out`.
+fn blend_rows(plane: &[u8], stride: usize, top: usize, bottom: usize, fy: f32, out: &mut [f32]) {
+    let width = out.len();
+    let upper = &plane[top * stride..top * stride + width];
+    let lower = &plane[bottom * stride..bottom * stride + width];
+    for ((value, &a), &b) in out.iter_mut().zip(upper).zip(lower) {
+        let (a, b) = (f32::from(a), f32::from(b));
+        *value = a + (b - a) * fy;
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::frame::YuvMatrix;
+    use crate::frame::{Size, YuvMatrix};
 
     fn flat(y: u8, cb: u8, cr: u8, full_range: bool, matrix: YuvMatrix) -> YuvFrame {
         YuvFrame {
