@@ -158,10 +158,6 @@ compare() {
 
 OUT_ABS=$(cd "$OUT" && pwd)
 
-# Each comparison runs thumbd twice: as the target states it (default backend, auto)
-# and with --backend cpu, which skips looking for a GPU. The difference between the
-# two rows is the cost of that search on this machine.
-
 # (a) 12 MP JPEG to a 320x180 centre-cropped JPEG at quality 80. vipsthumbnail reads
 # `-o` relative to the input's folder, so it gets an absolute path. ImageMagick gets
 # the jpeg:size hint, which makes it decode at a reduced DCT scale. Without the hint,
@@ -169,7 +165,6 @@ OUT_ABS=$(cd "$OUT" && pwd)
 IMAGE_PARAMS="--params width/320/height/180/type/3/quality/80"
 compare image 3 "$RUNS_IMAGE" \
 	thumbd "$THUMBD render $PHOTO $IMAGE_PARAMS -o $OUT/image-thumbd.jpg" \
-	thumbd-cpu "$THUMBD render $PHOTO --backend cpu $IMAGE_PARAMS -o $OUT/image-thumbd-cpu.jpg" \
 	vipsthumbnail "vipsthumbnail $PHOTO -s 320x180 -c -o $OUT_ABS/image-vipsthumbnail.jpg[Q=80]" \
 	imagemagick "${IMAGEMAGICK[*]} -define jpeg:size=640x360 $PHOTO -thumbnail 320x180^ -gravity center -extent 320x180 -quality 80 $OUT/image-imagemagick.jpg"
 
@@ -178,7 +173,6 @@ compare image 3 "$RUNS_IMAGE" \
 SEEK_PARAMS="--params vid_sec/30/width/640/height/360"
 compare seek 2 "$RUNS_SEEK" \
 	thumbd "$THUMBD render $CLIP_1080 $SEEK_PARAMS -o $OUT/seek-thumbd.jpg" \
-	thumbd-cpu "$THUMBD render $CLIP_1080 --backend cpu $SEEK_PARAMS -o $OUT/seek-thumbd-cpu.jpg" \
 	ffmpeg "ffmpeg -nostdin -loglevel error -y -ss 30 -i $CLIP_1080 -frames:v 1 -vf scale=640:360 -q:v 3 $OUT/seek-ffmpeg.jpg"
 
 # (c) A 20-slice sprite of 160x90 tiles from the 10-minute 720p clip. The fps filter
@@ -187,7 +181,6 @@ compare seek 2 "$RUNS_SEEK" \
 SPRITE_PARAMS="--params width/160/height/90/vid_slices/20"
 compare sprite 1 "$RUNS_SPRITE" \
 	thumbd "$THUMBD render $CLIP_720 $SPRITE_PARAMS -o $OUT/sprite-thumbd.jpg" \
-	thumbd-cpu "$THUMBD render $CLIP_720 --backend cpu $SPRITE_PARAMS -o $OUT/sprite-thumbd-cpu.jpg" \
 	ffmpeg "ffmpeg -nostdin -loglevel error -y -i $CLIP_720 -vf fps=1/30,scale=160:90,tile=20x1 -frames:v 1 $OUT/sprite-ffmpeg.jpg"
 
 # --- Summary -----------------------------------------------------------------------
