@@ -70,6 +70,16 @@ impl TestServer {
         metrics: Arc<Metrics>,
     ) -> Self {
         let dir = tempfile::tempdir().expect("temporary directory");
+        Self::start_in(dir, config, backend, metrics).await
+    }
+
+    /// Starts a server on an existing data dir (another server's, for instance).
+    pub async fn start_in(
+        dir: tempfile::TempDir,
+        config: ServiceArgs,
+        backend: Arc<dyn Backend>,
+        metrics: Arc<Metrics>,
+    ) -> Self {
         let data = DataDir::open(dir.path()).expect("data dir opens");
         let services = Arc::new(Services::new(&data, backend, metrics, config));
         let listener = http::bind("127.0.0.1:0".parse().unwrap())
