@@ -241,7 +241,7 @@ fn concurrent_jobs_share_submissions() {
     assert!(submissions < 16, "16 jobs took {submissions} submissions");
 }
 
-/// A YUV frame with gradients and noise in every plane, rows padded past the width
+/// Builds a YUV frame with gradients and noise in every plane, rows padded past the width
 /// as decoders pad them.
 fn yuv_frame(
     size: Size,

@@ -1,4 +1,4 @@
-//! The URL API served by the GPU backend (lavapipe in CI): the same answers as the
+//! The URL API served by the GPU backend (lavapipe in CI): the same pictures as the
 //! CPU backend, and concurrent requests batched into shared submissions.
 
 mod common;
@@ -14,7 +14,7 @@ fn gpu_config() -> ServiceArgs {
     }
 }
 
-/// The value of an unlabelled counter in Prometheus text.
+/// Reads the value of an unlabelled counter from Prometheus text.
 fn counter(metrics: &str, name: &str) -> f64 {
     metrics
         .lines()

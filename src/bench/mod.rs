@@ -99,7 +99,7 @@ impl Workload {
     }
 }
 
-/// What was measured for one workload, backend, mode and batch size.
+/// Figures for one workload, backend, mode and batch size.
 #[derive(Clone, Debug)]
 pub struct Measurement {
     pub workload: &'static str,
@@ -207,7 +207,7 @@ pub fn measure(
     })
 }
 
-/// One job: optionally decode the files, render, and optionally encode.
+/// Runs one job: decode the files (end to end only), render, encode (end to end only).
 fn run_job(
     workload: &Workload,
     backend: &dyn Backend,

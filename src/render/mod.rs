@@ -52,7 +52,7 @@ pub trait Backend: Send + Sync {
     }
 }
 
-/// Which backend to run, as `--backend` names it.
+/// Backend choice, as `--backend` names it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default, clap::ValueEnum)]
 pub enum BackendChoice {
     /// A hardware GPU when one exists, else the CPU.

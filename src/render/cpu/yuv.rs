@@ -71,8 +71,8 @@ fn chroma_taps(position: f32, size: u32) -> (usize, usize, f32) {
 /// Converts a YUV frame to opaque RGBA.
 ///
 /// Chroma is interpolated vertically into a row buffer first, then horizontally per
-/// pixel; the shader does the same bilinear sample in the other order, which can move
-/// a result by one unit at most.
+/// pixel. The shader takes the same bilinear sample in the other order, so a result
+/// can move by one unit at most.
 pub fn yuv_to_rgba(frame: &YuvFrame) -> RgbaImage {
     let constants = YuvConstants::of(frame);
     let chroma = frame.chroma_size();
@@ -194,6 +194,8 @@ mod tests {
         // Full-range BT.601 red: Y 76, Cb 85, Cr 255 (JPEG's YCbCr).
         let red = yuv_to_rgba(&flat(76, 85, 255, true, YuvMatrix::Bt601));
         let [r, g, b, _] = red.pixel(2, 0);
-        assert!(r >= 253 && g <= 2 && b <= 2, "{r} {g} {b}");
+        assert!(r >= 253, "red {r}");
+        assert!(g <= 2, "green {g}");
+        assert!(b <= 2, "blue {b}");
     }
 }

@@ -415,7 +415,7 @@ impl Batcher {
         self.context.queue.submit([encoder.finish()])
     }
 
-    /// Waits for a batch, reads every canvas back and answers each job.
+    /// Waits for a batch, reads every canvas back and replies to each job.
     fn finish(&mut self, batch: PendingBatch) {
         let slice = batch.buffers.readback.slice(..batch.readback_bytes.max(4));
         let (sender, receiver) = std::sync::mpsc::channel();

@@ -1,5 +1,5 @@
-//! Where every image of a batch lives in the shared buffers, and the dispatches that
-//! convert and resample them.
+//! Batch layout: the place of every image of a batch in the shared buffers, and the
+//! dispatches that convert and resample them.
 
 use super::batch::GpuJob;
 use super::params::{Bound, TileParams, YuvParams};
@@ -99,16 +99,16 @@ pub struct Dispatch {
     pub ranges: Ranges,
 }
 
-/// Where every image of a batch lives in the shared buffers, and the dispatches.
+/// Placement of every image of a batch in the shared buffers, and the dispatches.
 pub struct BatchLayout {
     pub params: Vec<u8>,
     pub bounds: Vec<Bound>,
     pub weights: Vec<f32>,
     pub dispatches: Vec<Dispatch>,
     pub canvas_offsets: Vec<u64>,
-    /// Where each RGBA source of each job goes in the sources buffer, in job order.
+    /// Range of each RGBA source of each job in the sources buffer, in job order.
     pub rgba_uploads: Vec<(usize, usize, Range)>,
-    /// Where each plane of each YUV source goes in the planes buffer.
+    /// Ranges of the planes of each YUV source in the planes buffer.
     pub plane_uploads: Vec<(usize, usize, [Range; 3])>,
     pub source_pixels: u64,
     pub plane_words: u64,
@@ -124,7 +124,7 @@ fn groups_8x8(width: u32, height: u32) -> (u32, u32) {
 }
 
 /// Workgroups of 64 covering `count` invocations, folded into two dimensions because
-/// one dimension holds at most 65535 workgroups.
+/// one dimension takes at most 65535 workgroups.
 fn groups_linear(count: u64) -> (u32, u32) {
     let groups = count.div_ceil(64).max(1);
     let x = groups.min(65_535);

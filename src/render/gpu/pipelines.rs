@@ -32,7 +32,7 @@ fn storage(binding: u32, read_only: bool) -> wgpu::BindGroupLayoutEntry {
     }
 }
 
-/// The bindings of `shaders/resize.wgsl`, in binding order.
+/// Returns the bindings of `shaders/resize.wgsl`, in binding order.
 pub fn bind_group_layout_entries() -> [wgpu::BindGroupLayoutEntry; 6] {
     [
         wgpu::BindGroupLayoutEntry {
@@ -53,7 +53,7 @@ pub fn bind_group_layout_entries() -> [wgpu::BindGroupLayoutEntry; 6] {
     ]
 }
 
-/// The bindings of `shaders/yuv.wgsl`, in binding order.
+/// Returns the bindings of `shaders/yuv.wgsl`, in binding order.
 pub fn yuv_bind_group_layout_entries() -> [wgpu::BindGroupLayoutEntry; 3] {
     [
         wgpu::BindGroupLayoutEntry {
