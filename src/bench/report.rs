@@ -91,6 +91,7 @@ pub fn plot(path: &Path, measurements: &[Measurement]) -> anyhow::Result<()> {
         .build_cartesian_2d((1.0..max_batch * 1.1).log_scale(), 0.0..max_rate * 1.15)?;
     chart
         .configure_mesh()
+        .light_line_style(WHITE)
         .x_desc("jobs in flight (batch size)")
         .y_desc("jobs per second")
         .draw()?;
