@@ -10,7 +10,7 @@ use thumbd::auth::{SessionType, create_ks_v1};
 use thumbd::config::ServiceArgs;
 use thumbd::demo::{DEMO_PARTNER_ID, example_urls, seed_if_empty};
 use thumbd::metrics::Metrics;
-use thumbd::render::gpu::{BatchConfig, GpuBackend};
+use thumbd::render::gpu::BatchConfig;
 use thumbd::source::SourceLimits;
 use thumbd::store::MetadataStore;
 
@@ -65,11 +65,11 @@ async fn demo_answers_every_example_url() {
 
     // The same data dir served by the GPU backend answers every URL the same way.
     let metrics = Arc::new(Metrics::new());
-    let Some(gpu) = gpu_backend(metrics.clone()) else {
+    let Some(gpu) = open_gpu(BatchConfig::default(), metrics.clone()) else {
         return;
     };
     let TestServer { dir, .. } = server;
-    let server = TestServer::start_in(dir, ServiceArgs::default(), gpu, metrics).await;
+    let server = TestServer::start_in(dir, ServiceArgs::default(), Arc::new(gpu), metrics).await;
     let base = format!("http://{}", server.address);
     for (url, expected) in example_urls(&base, &ks).iter().zip(expected_sizes) {
         let response = get(url).await;
@@ -87,18 +87,4 @@ async fn demo_answers_every_example_url() {
         !metrics.contains("thumbd_gpu_submissions_total 0\n"),
         "{metrics}"
     );
-}
-
-/// The GPU backend on any Vulkan device; `None` outside CI when there is none.
-fn gpu_backend(metrics: Arc<Metrics>) -> Option<Arc<dyn thumbd::render::Backend>> {
-    match GpuBackend::open(true, BatchConfig::default(), metrics) {
-        Ok(Some(backend)) => Some(Arc::new(backend)),
-        _ => {
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "CI needs a GPU adapter (lavapipe)"
-            );
-            None
-        }
-    }
 }

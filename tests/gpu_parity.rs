@@ -11,24 +11,10 @@ use thumbd::render::Backend;
 use thumbd::render::cpu::CpuBackend;
 use thumbd::render::gpu::{BatchConfig, GpuBackend};
 
-/// Opens the GPU backend; without an adapter the test fails under CI and is skipped
-/// (with a message) elsewhere.
+mod common;
+
 fn gpu() -> Option<GpuBackend> {
-    match GpuBackend::open(true, BatchConfig::default(), Arc::new(Metrics::new())) {
-        Ok(Some(backend)) => Some(backend),
-        other => {
-            let reason = match other {
-                Err(error) => error.to_string(),
-                _ => "no Vulkan adapter".to_string(),
-            };
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "CI needs a GPU adapter (lavapipe): {reason}"
-            );
-            eprintln!("skipping GPU parity: {reason}");
-            None
-        }
-    }
+    common::open_gpu(BatchConfig::default(), Arc::new(Metrics::new()))
 }
 
 /// Deterministic test picture: gradients with noise, and optional alpha.
@@ -207,16 +193,10 @@ fn concurrent_jobs_share_submissions() {
         deadline: std::time::Duration::from_millis(20),
         ..BatchConfig::default()
     };
-    let gpu = match GpuBackend::open(true, config, metrics.clone()) {
-        Ok(Some(backend)) => Arc::new(backend),
-        _ => {
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "CI needs a GPU adapter (lavapipe)"
-            );
-            return;
-        }
+    let Some(gpu) = common::open_gpu(config, metrics.clone()) else {
+        return;
     };
+    let gpu = Arc::new(gpu);
     let mut request = ThumbnailRequest::new(1, "0_batch");
     (request.width, request.height) = (64, 48);
     let facts = SourceFacts::Still {

@@ -50,6 +50,13 @@ pub struct DataDirArg {
     pub data_dir: PathBuf,
 }
 
+/// Parses `--params` (`width/160/height/90/...`) with the thumbnail URL grammar.
+fn parse_params(params: &str) -> anyhow::Result<crate::plan::ThumbnailRequest> {
+    let path = format!("/p/0/thumbnail/entry_id/file/{}", params.trim_matches('/'));
+    crate::http::thumbnail_url::parse_thumbnail_url(&path, None)
+        .map_err(|error| anyhow::anyhow!("{error}"))
+}
+
 /// Parses the command line, sets up logging and runs the command.
 pub fn main() -> std::process::ExitCode {
     let cli = Cli::parse();

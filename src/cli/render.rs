@@ -6,7 +6,6 @@ use std::process::ExitCode;
 use anyhow::Context;
 
 use crate::config::{BackendArgs, LimitArgs};
-use crate::http::thumbnail_url::parse_thumbnail_url;
 use crate::plan::{self, OutputFormat};
 use crate::service::render_job::{RenderJob, SourceMedia, encode_options};
 use crate::service::thumbnail::DEFAULT_THUMB_OFFSET;
@@ -33,11 +32,7 @@ pub struct RenderArgs {
 }
 
 pub fn run(args: RenderArgs) -> anyhow::Result<ExitCode> {
-    let path = format!(
-        "/p/0/thumbnail/entry_id/file/{}",
-        args.params.trim_matches('/')
-    );
-    let request = parse_thumbnail_url(&path, None).map_err(|error| anyhow::anyhow!("{error}"))?;
+    let request = super::parse_params(&args.params)?;
     anyhow::ensure!(
         request.format != Some(OutputFormat::Vtt),
         "format vtt needs a server URL; render the sprite instead"

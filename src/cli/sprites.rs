@@ -8,7 +8,6 @@ use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::config::{BackendArgs, LimitArgs};
-use crate::http::thumbnail_url::parse_thumbnail_url;
 use crate::metrics::Metrics;
 use crate::plan::{self, OutputFormat, SliceWindow, SourceFacts, ThumbnailRequest};
 use crate::render::Backend;
@@ -45,11 +44,7 @@ pub struct SpritesArgs {
 
 /// Renders every video, reporting failures per file without stopping.
 pub fn run(args: SpritesArgs) -> anyhow::Result<ExitCode> {
-    let path = format!(
-        "/p/0/thumbnail/entry_id/file/{}",
-        args.params.trim_matches('/')
-    );
-    let request = parse_thumbnail_url(&path, None).map_err(|error| anyhow::anyhow!("{error}"))?;
+    let request = super::parse_params(&args.params)?;
     anyhow::ensure!(
         request.is_sprite(),
         "--params must ask for a sprite with vid_slices (and no vid_slice)"

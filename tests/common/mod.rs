@@ -47,21 +47,8 @@ impl TestServer {
     /// Returns `None` outside CI when no adapter exists; under CI that is a failure.
     pub async fn start_gpu(config: ServiceArgs, batch: BatchConfig) -> Option<Self> {
         let metrics = Arc::new(Metrics::new());
-        match GpuBackend::open(true, batch, metrics.clone()) {
-            Ok(Some(backend)) => Some(Self::start_on(config, Arc::new(backend), metrics).await),
-            other => {
-                let reason = match other {
-                    Err(error) => error.to_string(),
-                    _ => "no Vulkan adapter".to_string(),
-                };
-                assert!(
-                    std::env::var_os("CI").is_none(),
-                    "CI needs a GPU adapter (lavapipe): {reason}"
-                );
-                eprintln!("skipping: {reason}");
-                None
-            }
-        }
+        let backend = open_gpu(batch, metrics.clone())?;
+        Some(Self::start_on(config, Arc::new(backend), metrics).await)
     }
 
     pub async fn start_on(
@@ -167,6 +154,22 @@ impl TestServer {
     pub fn file(&self, name: &str) -> PathBuf {
         self.dir.path().join(name)
     }
+}
+
+/// Opens the GPU backend on any Vulkan device. Without one the caller skips its test
+/// (with a message), except under CI, where lavapipe must be installed.
+pub fn open_gpu(batch: BatchConfig, metrics: Arc<Metrics>) -> Option<GpuBackend> {
+    let reason = match GpuBackend::open(true, batch, metrics) {
+        Ok(Some(backend)) => return Some(backend),
+        Ok(None) => "no Vulkan adapter".to_string(),
+        Err(error) => error.to_string(),
+    };
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "CI needs a GPU adapter (lavapipe): {reason}"
+    );
+    eprintln!("skipping: {reason}");
+    None
 }
 
 /// A GET response, read whole.
