@@ -63,7 +63,7 @@ async fn demo_answers_every_example_url() {
         }
     }
 
-    // The same data dir served by the GPU backend answers every URL the same way.
+    // The same data dir served by the GPU backend returns the same sizes for every URL.
     let metrics = Arc::new(Metrics::new());
     let Some(gpu) = open_gpu(BatchConfig::default(), metrics.clone()) else {
         return;

@@ -42,7 +42,7 @@ enum Command {
     },
 }
 
-/// Where the metadata database and blobs live.
+/// Location of the metadata database and blobs.
 #[derive(clap::Args, Debug, Clone)]
 pub struct DataDirArg {
     /// Directory holding the database (thumbd.sqlite3) and media blobs.

@@ -287,11 +287,11 @@ pub fn mean_colour(image: &image::RgbaImage, x: u32, y: u32, width: u32, height:
 }
 
 /// Asserts that two colours differ by at most `tolerance` per channel.
-pub fn assert_colour_near(actual: [f64; 3], expected: [u8; 3], tolerance: f64, what: &str) {
+pub fn assert_colour_near(actual: [f64; 3], expected: [u8; 3], tolerance: f64, region: &str) {
     for c in 0..3 {
         assert!(
             (actual[c] - f64::from(expected[c])).abs() <= tolerance,
-            "{what}: colour {actual:?} is not near {expected:?}"
+            "{region}: colour {actual:?} is not near {expected:?}"
         );
     }
 }
