@@ -378,7 +378,15 @@ async fn graceful_shutdown_finishes_in_flight_request() {
     let url = server.thumb(&entry.id, "width/64/height/36/vid_slices/30");
 
     let request = tokio::spawn(async move { get(&url).await.status });
-    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    // Shut down only once the render is running, however slow the machine is.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while server.services.metrics.renders_in_flight.get() == 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the render never started"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
     server.shutdown().await;
     assert_eq!(request.await.unwrap(), 200);
 }
