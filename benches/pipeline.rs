@@ -1,6 +1,6 @@
 //! Criterion benchmarks of the pipeline stages behind `thumbd render`, named
 //! `operation/size/backend`: JPEG decode with and without shrink-on-load, planning,
-//! CPU resampling and output encoding.
+//! YUV to RGBA conversion of video frames, CPU resampling and output encoding.
 //!
 //! Inputs are synthetic: a smooth gradient with uniform noise of ±16 levels, so that
 //! JPEG entropy decoding does work comparable to a grainy photo. Sample counts and
@@ -15,12 +15,13 @@ use criterion::{BatchSize, BenchmarkId, Criterion, SamplingMode, criterion_group
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use thumbd::encode::{EncodeOptions, encode};
-use thumbd::frame::{RgbaImage, Size};
+use thumbd::frame::{ChromaSiting, Picture, RgbaImage, Size, YuvFrame, YuvMatrix};
 use thumbd::plan::{
     CropType, OutputFormat, PlanSettings, RenderPlan, SourceFacts, ThumbnailRequest, plan_thumbnail,
 };
 use thumbd::render::Backend;
 use thumbd::render::cpu::CpuBackend;
+use thumbd::render::cpu::yuv::yuv_to_rgba;
 use thumbd::source::SourceLimits;
 use thumbd::source::image::decode;
 
@@ -61,6 +62,39 @@ fn noisy_image(size: Size, seed: u64) -> RgbaImage {
         }
     }
     RgbaImage::from_vec(size, pixels).expect("buffer sized for the image")
+}
+
+/// Creates a limited-range BT.709 4:2:0 frame, as H.264 decoders return it, with the
+/// same gradient and noise as `noisy_image` in Y and noise around grey in chroma.
+fn noisy_yuv420(size: Size, seed: u64) -> YuvFrame {
+    let mut rng = StdRng::seed_from_u64(seed);
+    let (width, height) = (size.width as usize, size.height as usize);
+    let luma = (0..height)
+        .flat_map(|y| (0..width).map(move |x| (x + y) * 219 / (width + height) + 16))
+        .map(|value| (value as i32 + rng.random_range(-16..=16)).clamp(16, 235) as u8)
+        .collect();
+
+    let chroma_size = Size::new(size.width.div_ceil(2), size.height.div_ceil(2));
+    let mut chroma_plane = || -> Vec<u8> {
+        (0..chroma_size.pixels())
+            .map(|_| (128 + rng.random_range(-16..=16)) as u8)
+            .collect()
+    };
+    let (cb, cr) = (chroma_plane(), chroma_plane());
+
+    YuvFrame {
+        size,
+        chroma_shift: (1, 1),
+        planes: [luma, cb, cr],
+        strides: [
+            width,
+            chroma_size.width as usize,
+            chroma_size.width as usize,
+        ],
+        matrix: YuvMatrix::Bt709,
+        full_range: false,
+        siting: ChromaSiting::Left,
+    }
 }
 
 fn encode_source_jpeg(image: &RgbaImage) -> Bytes {
@@ -146,6 +180,20 @@ fn bench_plan(c: &mut Criterion) {
     group.finish();
 }
 
+/// Converts decoded video frames from YUV planes to RGBA, which the CPU backend does
+/// for every video source before it resamples.
+fn bench_yuv(c: &mut Criterion) {
+    let mut group = c.benchmark_group("yuv-to-rgba");
+    group.sampling_mode(SamplingMode::Flat);
+    for size in [FULL_HD, HD] {
+        let frame = noisy_yuv420(size, 4);
+        group.bench_function(BenchmarkId::new(label(size), "cpu"), |b| {
+            b.iter(|| yuv_to_rgba(black_box(&frame)));
+        });
+    }
+    group.finish();
+}
+
 /// Renders plans with the CPU backend: Lanczos3 resampling plus compositing.
 fn bench_resize(c: &mut Criterion) {
     let mut group = c.benchmark_group("resize");
@@ -184,6 +232,24 @@ fn bench_resize(c: &mut Criterion) {
             b.iter_batched(
                 || frames.clone(),
                 |sources| backend.render(black_box(&plan), sources).unwrap(),
+                BatchSize::LargeInput,
+            );
+        },
+    );
+
+    // The same sprite from YUV frames, as `thumbd render` receives video: the render
+    // stage of the 20-slice sprite comparison in BENCHMARKS.md.
+    let yuv_frames: Vec<Picture> = (0..plan.sources.len() as u64)
+        .map(|seed| Picture::Yuv(noisy_yuv420(HD, seed)))
+        .collect();
+    // Ten samples of about 250 ms each do not fit the default second.
+    group.measurement_time(Duration::from_secs(3));
+    group.bench_function(
+        BenchmarkId::new("1280x720-yuv-sprite-20x160x90", backend.name()),
+        |b| {
+            b.iter_batched(
+                || yuv_frames.clone(),
+                |sources| backend.render_pictures(black_box(&plan), sources).unwrap(),
                 BatchSize::LargeInput,
             );
         },
@@ -228,6 +294,6 @@ fn config() -> Criterion {
 criterion_group! {
     name = pipeline;
     config = config();
-    targets = bench_decode, bench_plan, bench_resize, bench_encode
+    targets = bench_decode, bench_plan, bench_yuv, bench_resize, bench_encode
 }
 criterion_main!(pipeline);
