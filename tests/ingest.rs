@@ -286,3 +286,56 @@ fn sprites_command_writes_strips_and_reports_failures() {
         assert!(!out.join("broken.jpg").exists());
     }
 }
+
+#[test]
+fn render_takes_format_from_output_extension() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("thumb.png");
+    let output = thumbd(&[
+        "render",
+        fixture("pillow_hopper.jpg").to_str().unwrap(),
+        "--params",
+        "width/32",
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let format = image::guess_format(&std::fs::read(&out).unwrap()).unwrap();
+    assert_eq!(format, image::ImageFormat::Png);
+}
+
+#[test]
+fn sprites_refuses_two_videos_with_one_name() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("a")).unwrap();
+    std::fs::create_dir_all(dir.path().join("b")).unwrap();
+    let first = dir.path().join("a/clip.mp4");
+    let second = dir.path().join("b/clip.mp4");
+    counter_video(&first, 2);
+    std::fs::copy(&first, &second).unwrap();
+    let out = dir.path().join("out");
+
+    let output = thumbd(&[
+        "sprites",
+        "--params",
+        "width/32/height/18/vid_slices/2",
+        "--out",
+        out.to_str().unwrap(),
+        "--backend",
+        "cpu",
+        first.to_str().unwrap(),
+        second.to_str().unwrap(),
+    ]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success());
+    assert!(
+        stderr.contains("b/clip.mp4: another video already writes clip.*"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("1 sprite written"), "{stderr}");
+    assert!(out.join("clip.jpg").exists());
+}

@@ -162,18 +162,25 @@ pub fn measure(
         .unwrap_or_default();
     let mut latencies = Vec::with_capacity(batch * rounds);
     let mut stages = Stages::default();
-    let started = Instant::now();
+    let mut wall = Duration::ZERO;
 
     for _ in 0..rounds {
+        // Resize-only jobs get copies of the decoded pixels before the clock starts.
+        let inputs: Vec<Option<(RenderPlan, Vec<RgbaImage>)>> = (0..batch)
+            .map(|_| (!end_to_end).then(|| (workload.plan.clone(), workload.sources.clone())))
+            .collect();
+        let started = Instant::now();
         let results: Vec<anyhow::Result<(Duration, Stages)>> = std::thread::scope(|scope| {
-            let handles: Vec<_> = (0..batch)
-                .map(|_| scope.spawn(|| run_job(workload, subject.backend.as_ref(), end_to_end)))
+            let handles: Vec<_> = inputs
+                .into_iter()
+                .map(|input| scope.spawn(|| run_job(workload, subject.backend.as_ref(), input)))
                 .collect();
             handles
                 .into_iter()
                 .map(|h| h.join().expect("bench job panicked"))
                 .collect()
         });
+        wall += started.elapsed();
         for result in results {
             let (latency, job_stages) = result?;
             latencies.push(latency);
@@ -183,7 +190,6 @@ pub fn measure(
         }
     }
 
-    let wall = started.elapsed();
     if let Some(gpu) = &subject.gpu {
         let after = gpu.stage_totals();
         stages.gpu = StageTotals {
@@ -207,14 +213,14 @@ pub fn measure(
     })
 }
 
-/// Runs one job: decode the files (end to end only), render, encode (end to end only).
+/// Runs one job: decode the files (end to end, when `ready` is `None`), render, and
+/// encode (end to end only).
 fn run_job(
     workload: &Workload,
     backend: &dyn Backend,
-    end_to_end: bool,
+    ready: Option<(RenderPlan, Vec<RgbaImage>)>,
 ) -> anyhow::Result<(Duration, Stages)> {
-    // Resize-only jobs get their pixels ready before the clock starts.
-    let ready = (!end_to_end).then(|| (workload.plan.clone(), workload.sources.clone()));
+    let end_to_end = ready.is_none();
     let started = Instant::now();
     let mut stages = Stages::default();
 

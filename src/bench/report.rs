@@ -68,7 +68,9 @@ pub fn markdown(title: &str, context: &[String], measurements: &[Measurement]) -
         }
     }
     text.push_str(
-        "\nrender ms/job is the time a job waits for its backend, queueing included. \
+        "\nResize only starts from decoded full-size pixels (copied before the clock starts). \
+End to end decodes with JPEG shrink-on-load, as the service does, so it can be faster than \
+resize only. render ms/job is the time a job waits for its backend, queueing included. \
 GPU ms/batch runs from submission to the readback being mapped.\n",
     );
     text

@@ -162,6 +162,7 @@ pub enum PartnerCommand {
 pub struct PartnerSetArgs {
     #[command(flatten)]
     data: DataDirArg,
+    /// Partner to change; created with random secrets when it does not exist.
     #[arg(long)]
     partner_id: i64,
     /// JPEG/WebP quality (1-100) when a URL gives none; 0 restores the default, 85.

@@ -28,7 +28,9 @@ enum Command {
     Sprites(sprites::SpritesArgs),
     /// Compare the GPU and CPU backends on the same workloads.
     Bench(bench::BenchArgs),
-    /// Store media files as entries of a partner.
+    /// Store media files as entries of a partner. Prints one line per file:
+    /// ENTRY_ID MEDIA_TYPE WIDTH HEIGHT DURATION_SECONDS, where MEDIA_TYPE is Kaltura's
+    /// number (1 video, 2 image, 5 audio).
     Ingest(admin::IngestArgs),
     /// Manage stored entries.
     Entry {

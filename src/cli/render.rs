@@ -20,7 +20,8 @@ pub struct RenderArgs {
     #[arg(long, default_value = "")]
     params: String,
 
-    /// Output file.
+    /// Output file; its extension (jpg, png, bmp, gif, webp) sets the format when
+    /// --params has no `format`.
     #[arg(short, long)]
     output: PathBuf,
 
@@ -35,12 +36,12 @@ pub fn run(args: RenderArgs) -> anyhow::Result<ExitCode> {
     let request = super::parse_params(&args.params)?;
     anyhow::ensure!(
         request.format != Some(OutputFormat::Vtt),
-        "format vtt needs a server URL; render the sprite instead"
+        "format vtt needs the sprite's URL; `thumbd sprites` writes a storyboard beside each sprite"
     );
 
     let limits = args.limits.source_limits();
     let info = source::probe_file(&args.input, &limits)
-        .with_context(|| format!("cannot read {}", args.input.display()))?;
+        .with_context(|| format!("cannot use {} as a source", args.input.display()))?;
     let (facts, media) = SourceMedia::from_info(args.input.clone(), &info, false);
     let plan = plan::plan_thumbnail(
         &request,
@@ -48,16 +49,21 @@ pub fn run(args: RenderArgs) -> anyhow::Result<ExitCode> {
         &args.limits.plan_settings(DEFAULT_THUMB_OFFSET),
     )?;
 
+    // Without `format` in --params, the output file's extension picks it (JPEG otherwise).
+    let from_extension = args
+        .output
+        .extension()
+        .and_then(|e| e.to_str())
+        .and_then(OutputFormat::parse)
+        .filter(|f| *f != OutputFormat::Vtt);
+    let format = request
+        .format
+        .or(from_extension)
+        .unwrap_or(OutputFormat::Jpeg);
     let job = RenderJob {
         plan,
         source: media,
-        encode: encode_options(
-            request.format.unwrap_or(OutputFormat::Jpeg),
-            request.quality,
-            None,
-            request.density,
-            None,
-        ),
+        encode: encode_options(format, request.quality, None, request.density, None),
         strip: request.strip.unwrap_or(false),
         limits,
     };

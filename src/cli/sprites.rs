@@ -64,8 +64,24 @@ pub fn run(args: SpritesArgs) -> anyhow::Result<ExitCode> {
         ProgressStyle::with_template("{bar:40} {pos}/{len} videos, {elapsed} elapsed, {msg}")
             .expect("static template"),
     );
-    let queue = Mutex::new(args.videos.iter());
-    let failures = Mutex::new(Vec::new());
+    // Two videos with the same file stem would write the same NAME.jpg and NAME.vtt.
+    let mut stems = std::collections::HashSet::new();
+    let mut duplicates = Vec::new();
+    let mut videos = Vec::new();
+    for video in &args.videos {
+        if stems.insert(output_stem(video)) {
+            videos.push(video);
+        } else {
+            eprintln!(
+                "error: {}: another video already writes {}.*; rename one of them",
+                video.display(),
+                output_stem(video)
+            );
+            duplicates.push(video.clone());
+        }
+    }
+    let queue = Mutex::new(videos.into_iter());
+    let failures = Mutex::new(duplicates);
     let workers = args
         .jobs
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()))
@@ -90,8 +106,9 @@ pub fn run(args: SpritesArgs) -> anyhow::Result<ExitCode> {
 
     let failures = failures.into_inner().expect("failure lock");
     let done = args.videos.len() - failures.len();
+    let noun = if done == 1 { "sprite" } else { "sprites" };
     eprintln!(
-        "{done} sprites written to {}, {} failed",
+        "{done} {noun} written to {}, {} failed",
         args.out.display(),
         failures.len()
     );
@@ -109,6 +126,13 @@ fn file_label(path: &Path) -> String {
     )
 }
 
+/// The NAME of a video's NAME.jpg and NAME.vtt: its file name without extension.
+fn output_stem(video: &Path) -> String {
+    video
+        .file_stem()
+        .map_or_else(|| "video".to_string(), |s| s.to_string_lossy().into_owned())
+}
+
 /// Writes NAME.EXT and NAME.vtt for one video.
 fn render_one(
     video: &Path,
@@ -120,8 +144,11 @@ fn render_one(
     let info = source::probe_file(video, &limits)?;
     anyhow::ensure!(
         info.media_type == source::MediaType::Video,
-        "not a video (media type {})",
-        info.media_type.number()
+        "{} file, not a video",
+        match info.media_type {
+            source::MediaType::Image => "an image",
+            _ => "an audio",
+        }
     );
     let (facts, media) = SourceMedia::from_info(video.to_path_buf(), &info, false);
     let plan = plan::plan_thumbnail(
@@ -131,9 +158,7 @@ fn render_one(
     )?;
 
     let format = request.format.unwrap_or(OutputFormat::Jpeg);
-    let stem = video
-        .file_stem()
-        .map_or_else(|| "video".to_string(), |s| s.to_string_lossy().into_owned());
+    let stem = output_stem(video);
     let image_name = format!("{stem}.{}", format.extension());
     let duration = match facts {
         SourceFacts::Video { duration, .. } => duration,

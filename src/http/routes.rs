@@ -29,6 +29,7 @@ pub async fn handle(
         route,
         entry_id = tracing::field::Empty,
         status = tracing::field::Empty,
+        error_code = tracing::field::Empty,
         cache = tracing::field::Empty,
     );
 
@@ -47,7 +48,7 @@ pub async fn handle(
         tracing::info!(
             %remote,
             status,
-            elapsed_ms = started.elapsed().as_secs_f64() * 1000.0,
+            elapsed_ms = (started.elapsed().as_secs_f64() * 100_000.0).round() / 100.0,
             "request finished"
         );
     });
@@ -143,6 +144,7 @@ async fn thumbnail(services: &Arc<Services>, request: Request<Incoming>) -> Resp
 
 /// Logs an error once, with its source chain, where it becomes a response.
 fn error_response(error: &ThumbnailError) -> Response<Body> {
+    tracing::Span::current().record("error_code", error.code());
     let chain = error_chain(error);
     match error.http_status() {
         500..=599 if !matches!(error, ThumbnailError::TooManyProcesses) => {

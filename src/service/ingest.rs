@@ -20,7 +20,9 @@ pub enum IngestError {
     },
     #[error("entry {0} already exists")]
     EntryExists(String),
-    #[error("entry id {0:?} is invalid: use letters, digits and underscores, at most 64")]
+    #[error(
+        "entry id {0:?} is invalid: use letters, digits and underscores, at most 64 characters"
+    )]
     InvalidEntryId(String),
     #[error("storage failed")]
     Store(#[from] StoreError),
