@@ -87,11 +87,6 @@ impl RgbaImage {
         rgba.copy_from_slice(&self.data[offset..offset + 4]);
         rgba
     }
-
-    /// Returns true when every pixel is fully opaque.
-    pub fn is_opaque(&self) -> bool {
-        self.data.chunks_exact(4).all(|px| px[3] == 255)
-    }
 }
 
 /// One picture of a source: a still image, or a video frame with its presentation time.

@@ -148,13 +148,6 @@ pub enum SourceError {
     VideoUnsupported,
 }
 
-impl SourceError {
-    /// True when the source is over a configured limit rather than broken.
-    pub fn is_limit(&self) -> bool {
-        matches!(self, Self::TooManyPixels { .. } | Self::FileTooLarge { .. })
-    }
-}
-
 /// Probes a file without decoding pixels: image header first, then FFmpeg for video
 /// and audio.
 pub fn probe_file(path: &Path, limits: &SourceLimits) -> Result<MediaInfo, SourceError> {

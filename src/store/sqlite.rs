@@ -80,18 +80,6 @@ impl SqliteStore {
         let connection = self.connection.lock().unwrap_or_else(|e| e.into_inner());
         Ok(f(&connection)?)
     }
-
-    /// Lists every entry of a partner, newest first.
-    pub fn entries_of_partner(&self, partner_id: i64) -> Result<Vec<Entry>, StoreError> {
-        self.with(|c| {
-            let sql = format!(
-                "SELECT {ENTRY_COLUMNS} FROM entries WHERE partner_id = ?1 ORDER BY created_at DESC, id"
-            );
-            let mut statement = c.prepare(&sql)?;
-            let rows = statement.query_map(params![partner_id], entry_from_row)?;
-            rows.collect()
-        })
-    }
 }
 
 fn entry_from_row(row: &Row<'_>) -> rusqlite::Result<Entry> {
