@@ -242,8 +242,8 @@ fn bench_resize(c: &mut Criterion) {
     let yuv_frames: Vec<Picture> = (0..plan.sources.len() as u64)
         .map(|seed| Picture::Yuv(noisy_yuv420(HD, seed)))
         .collect();
-    // Ten samples of about 250 ms each do not fit the default second.
-    group.measurement_time(Duration::from_secs(3));
+    // Ten samples of 250 ms or more each do not fit the default second.
+    group.measurement_time(Duration::from_secs(4));
     group.bench_function(
         BenchmarkId::new("1280x720-yuv-sprite-20x160x90", backend.name()),
         |b| {
