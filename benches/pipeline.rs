@@ -237,8 +237,8 @@ fn bench_resize(c: &mut Criterion) {
         },
     );
 
-    // The same sprite from YUV frames, as `thumbd render` receives video: the render
-    // stage of the 20-slice sprite comparison in BENCHMARKS.md.
+    // The same sprite from YUV frames, as video reaches the backend: the render stage
+    // of `thumbd render` with `width/160/height/90/vid_slices/20` on a 720p clip.
     let yuv_frames: Vec<Picture> = (0..plan.sources.len() as u64)
         .map(|seed| Picture::Yuv(noisy_yuv420(HD, seed)))
         .collect();
