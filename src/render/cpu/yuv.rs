@@ -55,7 +55,8 @@ impl YuvConstants {
         let b = y + 2.0 * (1.0 - self.kb) * cb;
         let g =
             y - (2.0 * self.kb * (1.0 - self.kb) * cb + 2.0 * self.kr * (1.0 - self.kr) * cr) / kg;
-        [r, g, b].map(|v| (v + 0.5).floor().clamp(0.0, 255.0) as u8)
+        // After the clamp the value is not negative, so the cast truncates like floor.
+        [r, g, b].map(|v| (v + 0.5).clamp(0.0, 255.0) as u8)
     }
 }
 
