@@ -17,7 +17,8 @@ impl Size {
         Self { width, height }
     }
 
-    /// Number of pixels, computed in 64 bits so that 10000 x 10000 x N never overflows.
+    /// Returns the number of pixels, in 64 bits so that byte counts and frame totals
+    /// computed from it cannot overflow.
     pub fn pixels(self) -> u64 {
         u64::from(self.width) * u64::from(self.height)
     }
@@ -241,7 +242,7 @@ mod tests {
 /// YUV to RGB matrix of a video stream (ITU-R recommendation).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
 pub enum YuvMatrix {
-    /// BT.601, FFmpeg's assumption when a stream does not say.
+    /// BT.601, FFmpeg's assumption when a stream has no colour matrix tag.
     #[default]
     Bt601,
     Bt709,
@@ -249,7 +250,7 @@ pub enum YuvMatrix {
 }
 
 impl YuvMatrix {
-    /// The luma weights (Kr, Kb) of the matrix.
+    /// Returns the luma weights (Kr, Kb) of the matrix.
     pub fn kr_kb(self) -> (f32, f32) {
         match self {
             Self::Bt601 => (0.299, 0.114),
@@ -259,11 +260,11 @@ impl YuvMatrix {
     }
 }
 
-/// Where chroma samples sit relative to luma samples.
+/// Position of chroma samples relative to luma samples.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
 pub enum ChromaSiting {
     /// Co-sited with the left luma column, centred vertically (MPEG-2, H.264 default;
-    /// FFmpeg's assumption when a stream does not say).
+    /// FFmpeg's assumption when a stream has no chroma location tag).
     #[default]
     Left,
     /// Centred between luma samples both ways (JPEG, MPEG-1).

@@ -41,7 +41,7 @@ impl OutputFormat {
         }
     }
 
-    /// The extension used in URLs and file names.
+    /// Returns the extension used in URLs and file names.
     pub fn extension(self) -> &'static str {
         match self {
             Self::Jpeg => "jpg",
@@ -127,7 +127,7 @@ pub struct ThumbnailRequest {
 }
 
 impl ThumbnailRequest {
-    /// A request with every parameter at its default, for the given entry.
+    /// Creates a request with every parameter at its default, for the given entry.
     pub fn new(partner_id: i64, entry_id: impl Into<String>) -> Self {
         Self {
             partner_id,
@@ -162,7 +162,7 @@ impl ThumbnailRequest {
         }
     }
 
-    /// True when the request asks for a video frame or a sprite.
+    /// Returns true when the request names a video frame or a sprite.
     pub fn wants_capture(&self) -> bool {
         self.vid_sec != -1.0 || self.vid_slices != -1
     }
@@ -177,13 +177,13 @@ impl ThumbnailRequest {
         self.src_x != 0.0 || self.src_y != 0.0 || self.src_w != 0.0 || self.src_h != 0.0
     }
 
-    /// The background colour as RGB bytes.
+    /// Returns the background colour as RGB bytes.
     pub fn background_rgb(&self) -> [u8; 3] {
         let [_, r, g, b] = self.bgcolor.to_be_bytes();
         [r, g, b]
     }
 
-    /// A stable text form of everything that shapes the output, for cache keys and ETags.
+    /// Formats everything that shapes the output as stable text, for cache keys.
     /// It leaves out `ks`, `referrer` and `file_name`, which do not change the pixels.
     pub fn render_key(&self) -> String {
         format!(

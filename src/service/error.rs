@@ -39,7 +39,7 @@ impl ThumbnailError {
         Self::ResizeFailed(Arc::new(error))
     }
 
-    /// The code name in the JSON body.
+    /// Returns the code name in the JSON body.
     pub fn code(&self) -> &'static str {
         match self {
             Self::EntryNotFound => "ENTRY_ID_NOT_FOUND",
@@ -58,7 +58,7 @@ impl ThumbnailError {
         }
     }
 
-    /// The Kaltura server's error number, sent in the `X-Kaltura` headers.
+    /// Returns the Kaltura server's error number, sent in the `X-Kaltura` headers.
     pub fn kaltura_number(&self) -> u16 {
         match self {
             Self::EntryNotFound => 1,
@@ -77,7 +77,7 @@ impl ThumbnailError {
         }
     }
 
-    /// The Kaltura server's description for this number, without the detail.
+    /// Returns the Kaltura server's description for this number, without the detail.
     pub fn kaltura_description(&self) -> &'static str {
         match self {
             Self::EntryNotFound => "requested entry not found",
@@ -96,7 +96,7 @@ impl ThumbnailError {
         }
     }
 
-    /// The message for the body and the `X-Kaltura-App` header.
+    /// Formats the message for the body and the `X-Kaltura-App` header.
     pub fn message(&self) -> String {
         match self {
             Self::KsExpired => "The given KS has expired, This URL is expired".to_string(),
@@ -127,8 +127,8 @@ impl ThumbnailError {
         }
     }
 
-    /// Whether the error response may be cached privately for 60 s; the Kaltura server
-    /// exempts access-control errors, and a 503 is transient.
+    /// Returns whether the error response may be cached privately for 60 s. The Kaltura
+    /// server exempts access-control errors, and a 503 or 500 is transient.
     pub fn cacheable(&self) -> bool {
         !matches!(
             self,
