@@ -1,4 +1,4 @@
-//! thumbd: a thumbnail service that answers the Kaltura thumbnail API.
+//! thumbd: a thumbnail service that implements the Kaltura thumbnail API.
 //!
 //! A request flows one way: `http` parses it, `service` resolves the entry and checks
 //! access, `plan` computes the geometry, `source` decodes pixels, `render` resamples,

@@ -128,7 +128,7 @@ impl Metrics {
         }
     }
 
-    /// The registry as Prometheus text exposition.
+    /// Formats the registry as Prometheus text exposition.
     pub fn encode(&self) -> String {
         let mut text = String::new();
         prometheus_client::encoding::text::encode(&mut text, &self.registry)

@@ -156,7 +156,7 @@ fn read(path: &std::path::Path) -> anyhow::Result<bytes::Bytes> {
     )?))
 }
 
-/// A JPEG of smooth gradients with grain, so that it compresses like a photo.
+/// Encodes a JPEG of smooth gradients with grain, so that it compresses like a photo.
 fn synthetic_jpeg(size: Size, seed: u32) -> anyhow::Result<bytes::Bytes> {
     let mut state = seed.wrapping_mul(747_796_405).max(1);
     let mut data = Vec::with_capacity((size.pixels() * 4) as usize);

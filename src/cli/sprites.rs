@@ -126,7 +126,7 @@ fn file_label(path: &Path) -> String {
     )
 }
 
-/// The NAME of a video's NAME.jpg and NAME.vtt: its file name without extension.
+/// Returns the NAME of a video's NAME.jpg and NAME.vtt: its file name without extension.
 fn output_stem(video: &Path) -> String {
     video
         .file_stem()

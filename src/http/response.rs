@@ -78,8 +78,8 @@ fn etag_matches(header: &str, etag: &str) -> bool {
         .any(|candidate| candidate == "*" || candidate.trim_start_matches("W/") == etag)
 }
 
-/// The base name of `file_name` with control characters, quotes and backslashes
-/// removed; `None` when nothing printable is left.
+/// Returns the base name of `file_name` without control characters, quotes and
+/// backslashes, or `None` when nothing printable is left.
 fn attachment_name(file_name: &str) -> Option<String> {
     let base = file_name.rsplit(['/', '\\']).next().unwrap_or("");
     let cleaned: String = base

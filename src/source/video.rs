@@ -358,7 +358,7 @@ fn packed_rgba(frame: &VideoFrame) -> RgbaImage {
         .expect("packed rows match the frame size")
 }
 
-/// The frame's planes and colour description, for 8-bit planar YUV formats.
+/// Copies the frame's planes and colour description, for 8-bit planar YUV formats.
 fn yuv_frame(frame: &VideoFrame) -> Option<YuvFrame> {
     let (chroma_shift, full_range_format) = match frame.format() {
         Pixel::YUV420P => ((1, 1), false),
