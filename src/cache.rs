@@ -29,7 +29,7 @@ impl Rendered {
     }
 }
 
-/// How a lookup was answered, for metrics.
+/// Outcome of a cache lookup, for metrics.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum CacheOutcome {
     Hit,

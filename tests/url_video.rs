@@ -82,7 +82,7 @@ async fn sprite_window_single_slice_and_vid_sec() {
 }
 
 #[tokio::test]
-async fn vid_sec_past_end_gives_last_frame_and_default_uses_offset() {
+async fn vid_sec_past_end_and_default() {
     let server = TestServer::start().await;
     let video = server.file("counter.mp4");
     counter_video(&video, 12);

@@ -3,7 +3,7 @@
 use super::ks::{KsError, parse_ks};
 use crate::store::{AccessRules, Partner};
 
-/// What a request brings that access control looks at.
+/// The parts of a request that access control reads.
 #[derive(Clone, Copy, Debug)]
 pub struct AccessRequest<'a> {
     pub ks: Option<&'a str>,
@@ -13,7 +13,7 @@ pub struct AccessRequest<'a> {
     pub now: i64,
 }
 
-/// Why access was denied; each maps to one URL API error.
+/// Reason access was denied. Each maps to one URL API error.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum AccessDenied {
     #[error("ks is not a valid string")]

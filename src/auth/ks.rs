@@ -29,7 +29,7 @@ pub struct Ks {
     signed_fields: String,
 }
 
-/// Why a KS was rejected.
+/// Reason a KS was rejected.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum KsError {
     #[error("ks is not a valid ks string")]

@@ -90,7 +90,7 @@ fn attachment_name(file_name: &str) -> Option<String> {
     (!cleaned.is_empty() && HeaderValue::from_str(&cleaned).is_ok()).then_some(cleaned)
 }
 
-/// The URL API's error response.
+/// Builds the URL API's error response.
 pub fn thumbnail_error(error: &ThumbnailError) -> Response<Body> {
     let message = error.message();
     let body = serde_json::json!({ "code": error.code(), "message": message });
@@ -141,7 +141,7 @@ fn header_safe(text: &str) -> String {
         .collect()
 }
 
-/// A JSON error for routes outside the thumbnail API.
+/// Builds a JSON error for routes outside the thumbnail API.
 pub fn plain_error(status: StatusCode, code: &str, message: &str) -> Response<Body> {
     let body = serde_json::json!({ "code": code, "message": message });
     Response::builder()
@@ -151,7 +151,7 @@ pub fn plain_error(status: StatusCode, code: &str, message: &str) -> Response<Bo
         .expect("static headers")
 }
 
-/// A plain-text 200.
+/// Builds a plain-text 200 response.
 pub fn text(content_type: &'static str, body: String) -> Response<Body> {
     Response::builder()
         .status(StatusCode::OK)

@@ -51,7 +51,7 @@ pub struct TileGeometry {
     pub tile: Size,
 }
 
-/// Where the crop of type 6 sits, per axis: -1 (left or top), 0 (centre), 1 (right or bottom).
+/// Placement of the type 6 crop, per axis: -1 (left or top), 0 (centre), 1 (right or bottom).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub struct Gravity {
     pub x: i8,
@@ -83,7 +83,7 @@ pub fn tile_geometry(request: &BoxRequest, source: Size) -> TileGeometry {
     }
 }
 
-/// A tile that shows `rect` resampled to `scaled`, with nothing around it.
+/// Builds a tile that shows `rect` resampled to `scaled`, with nothing around it.
 fn plain(rect: Option<RectF>, scaled: Size) -> TileGeometry {
     TileGeometry {
         src_rect: rect,
@@ -105,7 +105,7 @@ pub fn fit_size(w0: f64, h0: f64, width: u32, height: u32) -> Size {
     Size::new(round(w0), round(h0))
 }
 
-/// The `-crop WxH+X+Y` pre-crop of types 1 and 2, with ImageMagick's rounding and
+/// Computes the `-crop WxH+X+Y` pre-crop of types 1 and 2, with ImageMagick's rounding and
 /// clipping. A zero width or height reaches the image edge; `None` when it misses.
 pub fn source_crop(crop: [f64; 4], source: Size) -> Option<RectF> {
     let [x, y, w, h] = crop;

@@ -205,8 +205,8 @@ fn source_for_tile(tile: usize, sources: &[(PlannedSource, usize)]) -> usize {
 }
 
 impl RenderPlan {
-    /// Returns the smallest decoded size of source `index` that still gives every tile at least
-    /// as many source pixels as output pixels; shrink-on-load decodes no smaller.
+    /// Returns the smallest decoded size of source `index` that still gives every tile at
+    /// least as many source pixels as output pixels. Shrink-on-load decodes no smaller.
     pub fn min_decode_size(&self, index: usize) -> Size {
         let planned = self.sources[index].size;
         let mut factor: f64 = 0.0;

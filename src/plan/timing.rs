@@ -1,4 +1,4 @@
-//! Which second of a video each tile shows.
+//! Capture times: the second of a video that each tile shows.
 //!
 //! Unlike the Kaltura server, times are exact (no flooring to whole seconds): slice `i`
 //! of `n` sits at `start + i * (end - start) / n`.
@@ -37,7 +37,7 @@ impl SliceWindow {
         })
     }
 
-    /// The time of slice `index`.
+    /// Returns the time of slice `index`.
     pub fn slice_time(&self, index: u32) -> f64 {
         self.start + (self.end - self.start) / f64::from(self.slices) * f64::from(index)
     }

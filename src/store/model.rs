@@ -62,11 +62,11 @@ impl std::str::FromStr for EntryStatus {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct PartnerSettings {
-    /// JPEG/WebP quality used when a URL says 0 or nothing (85 when unset).
+    /// JPEG/WebP quality used when a URL gives 0 or none (85 when unset).
     pub default_quality: Option<u8>,
     /// Density in pixels per inch written when a URL gives none.
     pub default_density: Option<f64>,
-    /// Whether metadata is stripped when a URL does not say.
+    /// Whether metadata is stripped when a URL has no `strip` parameter.
     pub strip: Option<bool>,
     /// Second captured for a video's default thumbnail (3 when unset).
     pub thumb_offset: Option<f64>,
