@@ -71,65 +71,78 @@ pub fn yuv_bind_group_layout_entries() -> [wgpu::BindGroupLayoutEntry; 3] {
     ]
 }
 
+/// One shader module with its bind group layout and pipeline layout.
+struct ShaderStage {
+    module: wgpu::ShaderModule,
+    bind_group_layout: wgpu::BindGroupLayout,
+    pipeline_layout: wgpu::PipelineLayout,
+}
+
+impl ShaderStage {
+    /// Compiles `source` and builds its layouts; labels start with `name`.
+    fn new(
+        device: &wgpu::Device,
+        name: &str,
+        source: &str,
+        entries: &[wgpu::BindGroupLayoutEntry],
+    ) -> Self {
+        let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
+            label: Some(&format!("{name}.module")),
+            source: wgpu::ShaderSource::Wgsl(source.into()),
+        });
+        let bind_group_layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+            label: Some(&format!("{name}.bind_group_layout")),
+            entries,
+        });
+        let pipeline_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
+            label: Some(&format!("{name}.pipeline_layout")),
+            bind_group_layouts: &[Some(&bind_group_layout)],
+            immediate_size: 0,
+        });
+        Self {
+            module,
+            bind_group_layout,
+            pipeline_layout,
+        }
+    }
+
+    fn pipeline(
+        &self,
+        device: &wgpu::Device,
+        entry_point: &str,
+        label: &str,
+    ) -> wgpu::ComputePipeline {
+        device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+            label: Some(label),
+            layout: Some(&self.pipeline_layout),
+            module: &self.module,
+            entry_point: Some(entry_point),
+            compilation_options: Default::default(),
+            cache: None,
+        })
+    }
+}
+
 impl Pipelines {
-    /// Compiles the shader and builds the pipelines inside an error scope, so that a
+    /// Compiles the shaders and builds the pipelines inside an error scope, so that a
     /// driver that rejects them fails here with a message rather than later.
     pub fn new(device: &wgpu::Device) -> Result<Self, GpuError> {
         let scope = device.push_error_scope(wgpu::ErrorFilter::Validation);
-        let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
-            label: Some("resize.module"),
-            source: wgpu::ShaderSource::Wgsl(RESIZE_SHADER.into()),
-        });
-        let entries = bind_group_layout_entries();
-        let layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
-            label: Some("resize.bind_group_layout"),
-            entries: &entries,
-        });
-        let pipeline_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
-            label: Some("resize.pipeline_layout"),
-            bind_group_layouts: &[Some(&layout)],
-            immediate_size: 0,
-        });
-        let pipeline = |entry_point: &str, label: &str| {
-            device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
-                label: Some(label),
-                layout: Some(&pipeline_layout),
-                module: &module,
-                entry_point: Some(entry_point),
-                compilation_options: Default::default(),
-                cache: None,
-            })
-        };
-        let yuv_module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
-            label: Some("yuv.module"),
-            source: wgpu::ShaderSource::Wgsl(YUV_SHADER.into()),
-        });
-        let yuv_entries = yuv_bind_group_layout_entries();
-        let yuv_layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
-            label: Some("yuv.bind_group_layout"),
-            entries: &yuv_entries,
-        });
-        let yuv_pipeline_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
-            label: Some("yuv.pipeline_layout"),
-            bind_group_layouts: &[Some(&yuv_layout)],
-            immediate_size: 0,
-        });
-        let yuv_to_rgba = device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
-            label: Some("yuv.to_rgba.pipeline"),
-            layout: Some(&yuv_pipeline_layout),
-            module: &yuv_module,
-            entry_point: Some("yuv_to_rgba"),
-            compilation_options: Default::default(),
-            cache: None,
-        });
+        let resize = ShaderStage::new(
+            device,
+            "resize",
+            RESIZE_SHADER,
+            &bind_group_layout_entries(),
+        );
+        let yuv = ShaderStage::new(device, "yuv", YUV_SHADER, &yuv_bind_group_layout_entries());
 
         let pipelines = Self {
-            fill: pipeline("fill", "resize.fill.pipeline"),
-            resize_h: pipeline("resize_h", "resize.h.pipeline"),
-            resize_v: pipeline("resize_v", "resize.v.pipeline"),
-            layout,
-            yuv_layout,
-            yuv_to_rgba,
+            fill: resize.pipeline(device, "fill", "resize.fill.pipeline"),
+            resize_h: resize.pipeline(device, "resize_h", "resize.h.pipeline"),
+            resize_v: resize.pipeline(device, "resize_v", "resize.v.pipeline"),
+            yuv_to_rgba: yuv.pipeline(device, "yuv_to_rgba", "yuv.to_rgba.pipeline"),
+            layout: resize.bind_group_layout,
+            yuv_layout: yuv.bind_group_layout,
         };
         if let Some(error) = pollster::block_on(scope.pop()) {
             return Err(GpuError::Pipeline(error.to_string()));
