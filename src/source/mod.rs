@@ -154,11 +154,17 @@ pub fn probe_file(path: &Path, limits: &SourceLimits) -> Result<MediaInfo, Sourc
     let file_size = std::fs::metadata(path)?.len();
     limits.check_file_size(file_size)?;
 
-    let mut head = [0u8; 64];
+    let mut head = vec![0u8; HEADER_PREFIX_BYTES];
     let head_len = read_head(path, &mut head)?;
-    if image::guess_format(&head[..head_len]).is_some() {
-        let bytes = std::fs::read(path)?;
-        let header = image::read_header(&bytes, limits)?;
+    head.truncate(head_len);
+    if image::guess_format(&head).is_some() {
+        // Headers (with EXIF) sit at the start; a header pushed past the prefix by large
+        // metadata segments needs the whole file.
+        let header = match image::read_header(&head, limits) {
+            Ok(header) => header,
+            Err(error) if error_is_limit(&error) => return Err(error),
+            Err(_) => image::read_header(&std::fs::read(path)?, limits)?,
+        };
         return Ok(MediaInfo {
             media_type: MediaType::Image,
             stored_size: header.stored_size,
@@ -200,6 +206,16 @@ fn validate_video(
     _limits: &SourceLimits,
 ) -> Result<(), SourceError> {
     Err(SourceError::VideoUnsupported)
+}
+
+/// Bytes read to probe an image's header before falling back to the whole file.
+const HEADER_PREFIX_BYTES: usize = 256 << 10;
+
+fn error_is_limit(error: &SourceError) -> bool {
+    matches!(
+        error,
+        SourceError::TooManyPixels { .. } | SourceError::FileTooLarge { .. }
+    )
 }
 
 fn read_head(path: &Path, buffer: &mut [u8]) -> std::io::Result<usize> {
