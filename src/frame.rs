@@ -90,13 +90,11 @@ impl RgbaImage {
     }
 }
 
-/// One picture of a source: a still image, or a video frame with its presentation time.
+/// One frame of a decoded image: a still, or a frame of an animation.
 #[derive(Clone, Debug)]
 pub struct Frame {
     pub image: RgbaImage,
-    /// Presentation time in the stream; zero for still images.
-    pub time: Duration,
-    /// How long an animated image shows this frame; zero for stills and video.
+    /// How long an animation shows this frame; zero for stills.
     pub delay: Duration,
 }
 
@@ -104,7 +102,6 @@ impl Frame {
     pub fn still(image: RgbaImage) -> Self {
         Self {
             image,
-            time: Duration::ZERO,
             delay: Duration::ZERO,
         }
     }

@@ -44,12 +44,14 @@ impl Default for Metrics {
 impl Metrics {
     pub fn new() -> Self {
         let mut registry = Registry::with_prefix("thumbd");
+
         let requests = Family::<StatusLabel, Counter>::default();
         registry.register(
             "requests",
             "HTTP requests by response status",
             requests.clone(),
         );
+
         let render_seconds = Family::<BackendLabel, Histogram>::new_with_constructor(|| {
             Histogram::new(exponential_buckets(0.001, 2.0, 16))
         });
@@ -58,60 +60,70 @@ impl Metrics {
             "Time to decode, render and encode one thumbnail",
             render_seconds.clone(),
         );
+
         let cache_hits = Counter::default();
         registry.register(
             "cache_hits",
             "Thumbnails served from the result cache",
             cache_hits.clone(),
         );
+
         let cache_misses = Counter::default();
         registry.register(
             "cache_misses",
             "Thumbnails not found in the result cache",
             cache_misses.clone(),
         );
+
         let coalesced = Counter::default();
         registry.register(
             "coalesced_requests",
             "Requests that waited for an identical render already in flight",
             coalesced.clone(),
         );
+
         let renders_in_flight = Gauge::default();
         registry.register(
             "renders_in_flight",
             "Renders running now",
             renders_in_flight.clone(),
         );
+
         let rejected_renders = Counter::default();
         registry.register(
             "rejected_renders",
             "Renders refused with TOO_MANY_PROCESSES because the limit was reached",
             rejected_renders.clone(),
         );
+
         let gpu_batch_jobs = Histogram::new(exponential_buckets(1.0, 2.0, 8));
         registry.register(
             "gpu_batch_jobs",
             "Jobs per GPU batch",
             gpu_batch_jobs.clone(),
         );
+
         let gpu_batch_seconds = Histogram::new(exponential_buckets(0.0005, 2.0, 16));
         registry.register(
             "gpu_batch_seconds",
             "Time from a GPU batch's submission to its readback",
             gpu_batch_seconds.clone(),
         );
+
         let gpu_submissions = Counter::default();
         registry.register(
             "gpu_submissions",
             "GPU queue submissions",
             gpu_submissions.clone(),
         );
+
         let gpu_fallbacks = Counter::default();
         registry.register(
             "gpu_fallbacks",
             "Renders that the GPU backend handed to the CPU (device errors, oversize jobs)",
             gpu_fallbacks.clone(),
         );
+
         Self {
             registry,
             requests,

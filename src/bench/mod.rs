@@ -72,11 +72,13 @@ impl Workload {
             )?;
             sources.push(decoded.frames.into_iter().next().expect("one frame").image);
         }
+
         let size = sources[0].size();
         anyhow::ensure!(
             sources.iter().all(|s| s.size() == size),
             "frames must share one size"
         );
+
         let mut request = ThumbnailRequest::new(0, "bench");
         (request.width, request.height) = (160, 90);
         request.vid_slices = sources.len() as i64;

@@ -195,6 +195,7 @@ pub fn partner(command: PartnerCommand) -> anyhow::Result<ExitCode> {
     let PartnerCommand::Set(args) = command;
     let data = open(&args.data)?;
     let mut partner = ensure_partner(data.store.as_ref(), args.partner_id)?;
+
     let settings = &mut partner.settings;
     if let Some(quality) = args.default_quality {
         settings.default_quality = (quality > 0).then_some(quality);

@@ -207,11 +207,7 @@ fn decode_gif_frames(
         let buffer = frame.into_buffer();
         let size = Size::new(buffer.width(), buffer.height());
         let image = RgbaImage::from_vec(size, buffer.into_raw()).expect("frame matches its size");
-        frames.push(Frame {
-            image,
-            time: Duration::ZERO,
-            delay,
-        });
+        frames.push(Frame { image, delay });
     }
     if frames.is_empty() {
         return Err(SourceError::NoFrames);
