@@ -4,6 +4,7 @@
 //! access, `plan` computes the geometry, `source` decodes pixels, `render` resamples,
 //! `encode` writes the output. `store`, `auth` and `cache` serve the service layer.
 
+pub mod api;
 pub mod auth;
 pub mod bench;
 pub mod cache;

@@ -43,8 +43,8 @@ pub fn check_access(
         None => None,
         Some(text) => {
             let ks = parse_ks(text).map_err(|_| AccessDenied::InvalidKsString)?;
-            match ks.verify(partner.id, &partner.admin_secret, request.now) {
-                Ok(()) => Some(ks),
+            match ks.verify_and_open(partner.id, &partner.admin_secret, request.now) {
+                Ok(opened) => Some(opened),
                 Err(KsError::Expired { .. }) => return Err(AccessDenied::KsExpired),
                 Err(error) => return Err(AccessDenied::InvalidKs(error)),
             }

@@ -4,4 +4,6 @@ pub mod access;
 pub mod ks;
 
 pub use access::{AccessDenied, AccessRequest, check_access};
-pub use ks::{Ks, KsError, SessionType, create_ks_v1, parse_ks};
+pub use ks::{
+    Ks, KsError, KsVersion, NewKs, SessionType, create_ks, create_ks_v1, parse_ks, verify_ks,
+};

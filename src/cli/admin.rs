@@ -1,4 +1,5 @@
-//! Data-dir administration: `ingest`, `entry delete`, `entry access`, `partner set`.
+//! Data-dir administration: `ingest`, `entry delete`, `entry access`, `partner create`,
+//! `partner set`.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -10,7 +11,7 @@ use super::DataDirArg;
 use crate::config::LimitArgs;
 use crate::service::DataDir;
 use crate::service::ingest::{IngestRequest, ensure_partner, ingest_file};
-use crate::store::{AccessRules, BlobStore, EntryStatus, MetadataStore};
+use crate::store::{AccessRules, BlobStore, EntryStatus, MetadataStore, Partner, PartnerSettings};
 
 #[derive(clap::Args, Debug)]
 pub struct IngestArgs {
@@ -153,9 +154,33 @@ pub fn entry(command: EntryCommand) -> anyhow::Result<ExitCode> {
 
 #[derive(clap::Subcommand, Debug)]
 pub enum PartnerCommand {
+    /// Create an active partner with the given secrets and print it.
+    Create(PartnerCreateArgs),
     /// Change a partner's thumbnail settings (creating the partner if needed) and
     /// print them. Options not given keep their value.
     Set(PartnerSetArgs),
+}
+
+#[derive(clap::Args, Debug)]
+pub struct PartnerCreateArgs {
+    #[command(flatten)]
+    data: DataDirArg,
+    /// Partner to create.
+    #[arg(long)]
+    partner_id: i64,
+    /// Admin secret: signs every KS of the partner and starts admin sessions. 1 to 64
+    /// printable ASCII characters, no spaces.
+    #[arg(long)]
+    admin_secret: String,
+    /// User secret: starts user sessions. 1 to 64 printable ASCII characters, no spaces.
+    #[arg(long)]
+    secret: String,
+    /// KS format that session.start issues for this partner: 1 (signed) or 2 (encrypted).
+    #[arg(long, value_parser = clap::value_parser!(u8).range(1..=2))]
+    ks_version: Option<u8>,
+    /// Replace the secrets of an existing partner, keeping its status and settings.
+    #[arg(long)]
+    update: bool,
 }
 
 #[derive(clap::Args, Debug)]
@@ -165,6 +190,13 @@ pub struct PartnerSetArgs {
     /// Partner to change; created with random secrets when it does not exist.
     #[arg(long)]
     partner_id: i64,
+    /// KS format that session.start issues for this partner: 1 (signed) or 2 (encrypted).
+    #[arg(long, value_parser = clap::value_parser!(u8).range(1..=2))]
+    ks_version: Option<u8>,
+    /// Maximum KS lifetime that session.start grants, in seconds (0 restores the default,
+    /// 86400).
+    #[arg(long, value_parser = clap::value_parser!(i64).range(0..))]
+    ks_max_expiry_secs: Option<i64>,
     /// JPEG/WebP quality (1-100) when a URL gives none; 0 restores the default, 85.
     #[arg(long, value_parser = clap::value_parser!(u8).range(0..=100))]
     default_quality: Option<u8>,
@@ -192,11 +224,106 @@ pub struct PartnerSetArgs {
 }
 
 pub fn partner(command: PartnerCommand) -> anyhow::Result<ExitCode> {
-    let PartnerCommand::Set(args) = command;
+    match command {
+        PartnerCommand::Create(args) => partner_create(args),
+        PartnerCommand::Set(args) => partner_set(args),
+    }
+}
+
+/// Kaltura's partner status for an active partner.
+const PARTNER_STATUS_ACTIVE: i64 = 1;
+
+/// Maximum secret length that `partner create` accepts, in characters.
+const MAX_SECRET_LENGTH: usize = 64;
+
+/// Reason a partner secret given on the command line was rejected. The messages never
+/// repeat the secret itself.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+enum SecretError {
+    #[error("invalid --{option}: the value must not be empty")]
+    Empty { option: &'static str },
+    #[error(
+        "invalid --{option}: {length} characters is longer than the maximum of {MAX_SECRET_LENGTH}"
+    )]
+    TooLong { option: &'static str, length: usize },
+    #[error(
+        "invalid --{option}: character {position} is a space or not printable ASCII \
+         (allowed: '!' to '~')"
+    )]
+    InvalidCharacter {
+        option: &'static str,
+        position: usize,
+    },
+}
+
+/// Checks that `secret` is 1 to 64 printable ASCII characters without spaces.
+fn validate_secret(option: &'static str, secret: &str) -> Result<(), SecretError> {
+    if secret.is_empty() {
+        return Err(SecretError::Empty { option });
+    }
+
+    let length = secret.chars().count();
+    if length > MAX_SECRET_LENGTH {
+        return Err(SecretError::TooLong { option, length });
+    }
+
+    if let Some(index) = secret.chars().position(|c| !c.is_ascii_graphic()) {
+        return Err(SecretError::InvalidCharacter {
+            option,
+            position: index + 1,
+        });
+    }
+    Ok(())
+}
+
+/// Creates the partner, or replaces its secrets with `--update`, and prints it.
+fn partner_create(args: PartnerCreateArgs) -> anyhow::Result<ExitCode> {
+    validate_secret("admin-secret", &args.admin_secret)?;
+    validate_secret("secret", &args.secret)?;
+
+    let data = open(&args.data)?;
+    let existing = data.store.partner(args.partner_id)?;
+    let mut partner = match existing {
+        Some(_) if !args.update => anyhow::bail!(
+            "partner {} already exists (pass --update to replace its secrets)",
+            args.partner_id
+        ),
+        Some(partner) => partner,
+        None => Partner {
+            id: args.partner_id,
+            admin_secret: String::new(),
+            secret: String::new(),
+            status: PARTNER_STATUS_ACTIVE,
+            settings: PartnerSettings::default(),
+        },
+    };
+
+    partner.admin_secret = args.admin_secret;
+    partner.secret = args.secret;
+    if args.ks_version.is_some() {
+        partner.settings.ks_version = args.ks_version;
+    }
+    data.store.upsert_partner(&partner)?;
+
+    println!("partner_id: {}", partner.id);
+    println!("admin_secret: {}", partner.admin_secret);
+    println!("secret: {}", partner.secret);
+    println!("status: {}", partner.status);
+    println!("ks_version: {}", partner.settings.ks_version.unwrap_or(1));
+    Ok(ExitCode::SUCCESS)
+}
+
+fn partner_set(args: PartnerSetArgs) -> anyhow::Result<ExitCode> {
     let data = open(&args.data)?;
     let mut partner = ensure_partner(data.store.as_ref(), args.partner_id)?;
 
     let settings = &mut partner.settings;
+    if let Some(version) = args.ks_version {
+        settings.ks_version = Some(version);
+    }
+    if let Some(max_expiry) = args.ks_max_expiry_secs {
+        settings.ks_max_expiry_secs = (max_expiry > 0).then_some(max_expiry);
+    }
     if let Some(quality) = args.default_quality {
         settings.default_quality = (quality > 0).then_some(quality);
     }
@@ -233,4 +360,60 @@ pub fn partner(command: PartnerCommand) -> anyhow::Result<ExitCode> {
 fn open(arg: &DataDirArg) -> anyhow::Result<DataDir> {
     DataDir::open(&arg.data_dir)
         .with_context(|| format!("cannot open data dir {}", arg.data_dir.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secret_accepts_printable_ascii() {
+        assert_eq!(validate_secret("secret", "a"), Ok(()));
+        assert_eq!(validate_secret("secret", "!~#a9Z-_=/+"), Ok(()));
+        assert_eq!(validate_secret("secret", &"x".repeat(64)), Ok(()));
+    }
+
+    #[test]
+    fn secret_rejects_bad_values() {
+        let long = "x".repeat(65);
+        let cases = [
+            ("", SecretError::Empty { option: "secret" }),
+            (
+                long.as_str(),
+                SecretError::TooLong {
+                    option: "secret",
+                    length: 65,
+                },
+            ),
+            (
+                "ab cd",
+                SecretError::InvalidCharacter {
+                    option: "secret",
+                    position: 3,
+                },
+            ),
+            (
+                "abc\t",
+                SecretError::InvalidCharacter {
+                    option: "secret",
+                    position: 4,
+                },
+            ),
+            (
+                "caf\u{e9}",
+                SecretError::InvalidCharacter {
+                    option: "secret",
+                    position: 4,
+                },
+            ),
+        ];
+
+        for (secret, expected) in cases {
+            assert_eq!(
+                validate_secret("secret", secret),
+                Err(expected),
+                "{secret:?}"
+            );
+        }
+    }
 }

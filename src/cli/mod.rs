@@ -37,7 +37,7 @@ enum Command {
         #[command(subcommand)]
         command: admin::EntryCommand,
     },
-    /// Manage partners and their thumbnail settings.
+    /// Manage partners: their secrets, KS format and thumbnail settings.
     Partner {
         #[command(subcommand)]
         command: admin::PartnerCommand,

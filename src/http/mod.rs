@@ -1,5 +1,6 @@
 //! The hyper server: listener, connection limit, graceful shutdown, routing.
 
+pub mod api_v3;
 pub mod response;
 pub mod routes;
 pub mod thumbnail_url;

@@ -8,6 +8,7 @@ use hyper::body::Incoming;
 use hyper::{Method, Request, Response, StatusCode, header};
 use tracing::Instrument;
 
+use super::api_v3;
 use super::response::{self, Body};
 use super::thumbnail_url::{UrlError, parse_thumbnail_url};
 use crate::metrics::StatusLabel;
@@ -27,13 +28,15 @@ pub async fn handle(
         "request",
         method = %request.method(),
         route,
+        service = tracing::field::Empty,
+        action = tracing::field::Empty,
         entry_id = tracing::field::Empty,
         status = tracing::field::Empty,
         error_code = tracing::field::Empty,
         cache = tracing::field::Empty,
     );
 
-    let response = dispatch(&services, request, route)
+    let response = dispatch(&services, request, route, remote)
         .instrument(span.clone())
         .await;
 
@@ -61,6 +64,7 @@ fn route_template(path: &str) -> &'static str {
         "/healthz" => "/healthz",
         "/metrics" => "/metrics",
         p if p.starts_with("/p/") => "/p/{partner_id}/thumbnail/...",
+        p if api_v3::is_api_path(p) => api_v3::ROUTE_TEMPLATE,
         _ => "unknown",
     }
 }
@@ -69,7 +73,11 @@ async fn dispatch(
     services: &Arc<Services>,
     request: Request<Incoming>,
     route: &str,
+    remote: SocketAddr,
 ) -> Response<Body> {
+    if route == api_v3::ROUTE_TEMPLATE {
+        return api(services, request, remote).await;
+    }
     let is_read = request.method() == Method::GET || request.method() == Method::HEAD;
     if !is_read {
         return response::plain_error(
@@ -87,6 +95,23 @@ async fn dispatch(
         "/p/{partner_id}/thumbnail/..." => thumbnail(services, request).await,
         _ => not_found(request.uri().path()),
     }
+}
+
+/// Serves the API v3 envelope, which takes GET, POST and CORS preflights.
+async fn api(
+    services: &Arc<Services>,
+    request: Request<Incoming>,
+    remote: SocketAddr,
+) -> Response<Body> {
+    let method = request.method();
+    if method != Method::GET && method != Method::POST && method != Method::OPTIONS {
+        return response::plain_error(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "METHOD_NOT_ALLOWED",
+            "the API takes GET, POST and OPTIONS",
+        );
+    }
+    api_v3::handle(services, request, remote).await
 }
 
 fn not_found(path: &str) -> Response<Body> {

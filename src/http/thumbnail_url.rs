@@ -130,6 +130,7 @@ fn read_dimensions(raw: &RawParams, request: &mut ThumbnailRequest) {
     let height = raw.int("height", -1, -1, Some(10_000));
     let def_width = raw.float("def_width", -1.0, -1.0, Some(10_000.0));
     let def_height = raw.float("def_height", -1.0, -1.0, Some(10_000.0));
+    request.size_is_default = width == -1 && height == -1;
     let (width, height) = match (width, height) {
         (-1, -1) => (
             if def_width != -1.0 {

@@ -157,10 +157,10 @@ fn box_request(request: &ThumbnailRequest, displayed: Size) -> BoxRequest {
     }
 
     // From the URL, src_x/src_y are only ever >= 0, so type 6 places by them like this.
-    let gravity = Gravity {
+    let gravity = request.gravity.unwrap_or(Gravity {
         x: i8::from(request.src_x > 0.0),
         y: i8::from(request.src_y > 0.0),
-    };
+    });
     BoxRequest {
         width,
         height: request.height,

@@ -124,6 +124,12 @@ pub struct ThumbnailRequest {
     pub ks: Option<String>,
     /// Referrer decoded from the base64 `referrer` parameter, if it decoded to text.
     pub referrer: Option<String>,
+    /// True when the URL gave neither `width` nor `height`, so the size is a default
+    /// that `flavor_params_id` may replace.
+    pub size_is_default: bool,
+    /// Type 6 crop placement given by a thumbnail template's cropX/cropY. URLs have
+    /// none; their placement follows from `src_x`/`src_y`.
+    pub gravity: Option<super::Gravity>,
 }
 
 impl ThumbnailRequest {
@@ -159,6 +165,8 @@ impl ThumbnailRequest {
             file_name: None,
             ks: None,
             referrer: None,
+            size_is_default: false,
+            gravity: None,
         }
     }
 
@@ -187,7 +195,7 @@ impl ThumbnailRequest {
     /// It leaves out `ks`, `referrer` and `file_name`, which do not change the pixels.
     pub fn render_key(&self) -> String {
         format!(
-            "{}/{}/{}x{}/t{:?}/q{}/s{},{},{},{}/r{},{}/bg{:06x}/f{:?}/d{}/st{:?}/v{},{},{},{},{}/ver{}/n{}/fl{:?}/fp{:?}/u{:?}",
+            "{}/{}/{}x{}/t{:?}/q{}/s{},{},{},{}/r{},{}/bg{:06x}/f{:?}/d{}/st{:?}/v{},{},{},{},{}/ver{}/n{}/fl{:?}/fp{:?}/u{:?}/g{:?}",
             self.partner_id,
             self.entry_id,
             self.width,
@@ -214,6 +222,7 @@ impl ThumbnailRequest {
             self.flavor_id,
             self.flavor_params_id,
             self.upload_token_id,
+            self.gravity,
         )
     }
 }

@@ -3,10 +3,13 @@
 pub mod error;
 pub mod ingest;
 pub mod render_job;
+pub mod thumb_generation;
+pub mod thumb_sources;
+pub mod thumb_template;
 pub mod thumbnail;
 pub mod vtt;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use tokio::sync::Semaphore;
@@ -15,23 +18,28 @@ use crate::cache::ResultCache;
 use crate::config::ServiceArgs;
 use crate::metrics::Metrics;
 use crate::render::Backend;
-use crate::store::{BlobStore, LocalBlobStore, MetadataStore, SqliteStore, StoreError};
+use crate::store::{ApiStore, BlobStore, LocalBlobStore, MetadataStore, SqliteStore, StoreError};
 
 pub use error::ThumbnailError;
 
 /// Shared state of a running service.
 pub struct Services {
     pub store: Arc<dyn MetadataStore>,
+    /// Records of the API v3 services, in the same database as `store`.
+    pub api_store: Arc<dyn ApiStore>,
     pub blobs: Arc<dyn BlobStore>,
     pub backend: Arc<dyn Backend>,
     pub cache: ResultCache,
     pub render_gate: Arc<Semaphore>,
     pub metrics: Arc<Metrics>,
     pub config: ServiceArgs,
+    /// The data dir: `uploads/` holds upload-token files, `tmp/` request bodies.
+    pub data_root: PathBuf,
 }
 
 /// The metadata database and blob directory of one data dir.
 pub struct DataDir {
+    pub root: PathBuf,
     pub store: Arc<SqliteStore>,
     pub blobs: Arc<LocalBlobStore>,
 }
@@ -45,15 +53,53 @@ impl DataDir {
         })?;
         let store = Arc::new(SqliteStore::open(&dir.join("thumbd.sqlite3"))?);
         let blobs = Arc::new(LocalBlobStore::open(&dir.join("blobs"))?);
-        Ok(Self { store, blobs })
+        Ok(Self {
+            root: dir.to_path_buf(),
+            store,
+            blobs,
+        })
     }
 
-    /// Deletes blobs that no entry refers to: leftovers of a crash between storing a
-    /// file and committing its row.
+    /// Deletes blobs that no entry or thumbnail file refers to (leftovers of a crash
+    /// between storing a file and committing its row), request bodies left in
+    /// `tmp/`, and upload chunks that were being staged.
     pub fn remove_orphans(&self) -> Result<usize, StoreError> {
         let keys = self.store.blob_keys()?;
-        self.blobs.remove_orphans(&keys)
+        let mut removed = self.blobs.remove_orphans(&keys)?;
+        removed += remove_files_in(&self.root.join("tmp"), |_| true)?;
+        removed += remove_files_in(&self.root.join("uploads"), |path| {
+            path.extension().is_some_and(|e| e == "staged")
+        })?;
+        Ok(removed)
     }
+}
+
+/// Deletes the files of `directory` (not recursing) that `select` picks; a missing
+/// directory has none.
+fn remove_files_in(directory: &Path, select: impl Fn(&Path) -> bool) -> Result<usize, StoreError> {
+    let blob_error = |source| StoreError::Blob {
+        path: directory.to_path_buf(),
+        source,
+    };
+    let listing = match std::fs::read_dir(directory) {
+        Ok(listing) => listing,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+        Err(error) => return Err(blob_error(error)),
+    };
+    let mut removed = 0;
+    for item in listing {
+        let path = item.map_err(blob_error)?.path();
+        if path.is_file() && select(&path) {
+            std::fs::remove_file(&path).map_err(blob_error)?;
+            removed += 1;
+        }
+    }
+    Ok(removed)
+}
+
+/// Path of an upload token's file under the data dir.
+pub fn upload_file_path(data_root: &Path, token_id: &str) -> PathBuf {
+    data_root.join("uploads").join(format!("{token_id}.upload"))
 }
 
 impl Services {
@@ -65,6 +111,7 @@ impl Services {
     ) -> Self {
         Self {
             store: data.store.clone(),
+            api_store: data.store.clone(),
             blobs: data.blobs.clone(),
             backend,
             cache: ResultCache::new(
@@ -74,6 +121,7 @@ impl Services {
             render_gate: Arc::new(Semaphore::new(config.concurrent_renders())),
             metrics,
             config,
+            data_root: data.root.clone(),
         }
     }
 }

@@ -27,6 +27,14 @@ pub enum SourceMedia {
 }
 
 impl SourceMedia {
+    /// The file read, if any (the audio placeholder has none).
+    pub fn path(&self) -> Option<&std::path::Path> {
+        match self {
+            Self::Image { path, .. } | Self::Video { path, .. } => Some(path),
+            Self::AudioPlaceholder => None,
+        }
+    }
+
     /// Planning facts and source for a probed file; audio becomes the placeholder.
     pub fn from_info(path: PathBuf, info: &MediaInfo, animate: bool) -> (SourceFacts, Self) {
         match info.media_type {

@@ -11,10 +11,15 @@ use super::render_job::{RenderJob, SourceMedia, encode_options};
 use super::{Services, ThumbnailError, vtt};
 use crate::auth::{AccessDenied, AccessRequest, check_access};
 use crate::cache::{CacheOutcome, Rendered};
+use crate::frame::Size;
 use crate::plan::{self, OutputFormat, SliceWindow, SourceFacts, ThumbnailRequest};
 use crate::source::MediaType;
 use crate::source::placeholder::AUDIO_PLACEHOLDER_SIZE;
 use crate::store::{AccessRules, Entry, EntryStatus, Partner};
+
+use super::thumb_sources::{
+    AssetFacts, Candidate, apply_nearest, load_asset_facts, nearest_candidate,
+};
 
 /// Partner default for the second captured from a video when none is requested.
 pub const DEFAULT_THUMB_OFFSET: f64 = 3.0;
@@ -51,30 +56,49 @@ struct Resolved {
     rules: Option<AccessRules>,
     /// The image entry shown for an audio entry, when the partner configured one.
     audio_image: Option<Entry>,
+    /// Thumbnail assets, templates and uploads the request refers to.
+    assets: AssetFacts,
 }
+
+/// max-age of upload-token previews (100 days).
+const UPLOAD_PREVIEW_MAX_AGE: u32 = 8_640_000;
 
 /// Serves one thumbnail request.
 pub async fn serve_thumbnail(
     services: &Arc<Services>,
     call: ThumbnailCall,
 ) -> Result<ThumbnailResponse, ThumbnailError> {
-    let request = &call.request;
-    let resolved = resolve(services, request).await?;
+    let resolved = resolve(services, &call.request).await?;
     let Resolved {
         entry,
         partner,
         rules,
         audio_image,
+        assets,
     } = &resolved;
 
     check_entry(
-        request,
+        &call.request,
         entry,
         partner,
         rules.as_ref(),
         call.referer_header.as_deref(),
+        assets,
     )?;
-    let (facts, source) = choose_source(services, entry, partner, audio_image.as_ref())?;
+    let mut request = call.request.clone();
+    if let Some((width, height)) = assets.template_size {
+        request.width = width;
+        request.height = height;
+    }
+    let (facts, source) = choose_source(
+        services,
+        &mut request,
+        entry,
+        partner,
+        audio_image.as_ref(),
+        assets,
+    )?;
+    let request = &request;
     let settings = services.config.limits.plan_settings(
         partner
             .settings
@@ -84,7 +108,11 @@ pub async fn serve_thumbnail(
     let plan = plan::plan_thumbnail(request, &facts, &settings)
         .map_err(|error| ThumbnailError::BadQuery(error.to_string()))?;
 
-    let max_age = max_age(entry, partner, rules.as_ref());
+    let max_age = if assets.upload.is_some() {
+        UPLOAD_PREVIEW_MAX_AGE
+    } else {
+        max_age(entry, partner, rules.as_ref())
+    };
     let last_modified = UNIX_EPOCH + Duration::from_secs(entry.updated_at.max(0) as u64);
     let respond = |rendered, cache_outcome| ThumbnailResponse {
         rendered,
@@ -135,10 +163,12 @@ pub async fn serve_thumbnail(
     };
 
     let key = format!(
-        "{}|v{}|u{}|{:?}|{:?}|{}",
+        "{}|v{}|u{}|t{}|{:?}|{:?}|{:?}|{}",
         entry.id,
         entry.version,
         entry.updated_at,
+        entry.details.thumb_version,
+        job.source.path(),
         job.encode,
         job.strip,
         request.render_key()
@@ -157,9 +187,11 @@ async fn resolve(
     services: &Arc<Services>,
     request: &ThumbnailRequest,
 ) -> Result<Resolved, ThumbnailError> {
+    let lookup_services = services.clone();
     let store = services.store.clone();
     let entry_id = request.entry_id.clone();
     let path_partner = request.partner_id;
+    let request = request.clone();
 
     let lookup = tokio::task::spawn_blocking(
         move || -> Result<Option<Resolved>, crate::store::StoreError> {
@@ -182,11 +214,13 @@ async fn resolve(
                     .filter(|e| e.partner_id == partner.id && e.media_type == MediaType::Image),
                 _ => None,
             };
+            let assets = load_asset_facts(&lookup_services, &entry, &request)?;
             Ok(Some(Resolved {
                 entry,
                 partner,
                 rules,
                 audio_image,
+                assets,
             }))
         },
     );
@@ -204,6 +238,7 @@ fn check_entry(
     partner: &Partner,
     rules: Option<&AccessRules>,
     referer_header: Option<&str>,
+    assets: &AssetFacts,
 ) -> Result<(), ThumbnailError> {
     // Kaltura partner statuses: 1 active, 4 read-only; anything else is not served.
     if partner.status != 1 && partner.status != 4 {
@@ -237,24 +272,38 @@ fn check_entry(
     {
         return Err(ThumbnailError::FlavorNotFound);
     }
-    if request.version != 0 && request.version != entry.version {
+    if !assets.version_found {
         return Err(ThumbnailError::MissingThumbnail("no such version"));
     }
     Ok(())
 }
 
-/// Picks the pictures to render from: the image, video frames, or the audio picture.
+/// Picks the pictures to render from: an upload-token preview, the
+/// `nearest_aspect_ratio` pick, the default thumbnail asset of a video or audio
+/// entry (unless a frame is asked for), the image, video frames, or the audio
+/// picture. May rewrite the request's geometry (nearest aspect ratio).
 fn choose_source(
     services: &Services,
+    request: &mut ThumbnailRequest,
     entry: &Entry,
     partner: &Partner,
     audio_image: Option<&Entry>,
+    assets: &AssetFacts,
 ) -> Result<(SourceFacts, SourceMedia), ThumbnailError> {
-    let path_of = |entry: &Entry| {
+    let path_of = |key: &str| {
         services
             .blobs
-            .local_path(&entry.blob_key)
+            .local_path(key)
             .map_err(|_| ThumbnailError::MissingThumbnail("the stored media is missing"))
+    };
+    let still = |path, size| {
+        (
+            SourceFacts::Still { size },
+            SourceMedia::Image {
+                path,
+                animate: false,
+            },
+        )
     };
     let image = |entry: &Entry| -> Result<_, ThumbnailError> {
         let animate = partner.settings.animated_gif && entry.format == "gif";
@@ -263,11 +312,70 @@ fn choose_source(
                 size: entry.displayed_size(),
             },
             SourceMedia::Image {
-                path: path_of(entry)?,
+                path: path_of(&entry.blob_key)?,
                 animate,
             },
         ))
     };
+    let asset_size =
+        |file: &crate::store::ThumbFile| Size::new(file.width as u32, file.height as u32);
+
+    if let Some((path, info)) = &assets.upload {
+        let size = info.orientation.displayed_size(info.stored_size);
+        return Ok(match info.media_type {
+            MediaType::Video => (
+                SourceFacts::Video {
+                    size,
+                    duration: info.duration,
+                },
+                SourceMedia::Video {
+                    path: path.clone(),
+                    orientation: info.orientation,
+                },
+            ),
+            _ => still(path.clone(), size),
+        });
+    }
+
+    if request.nearest_aspect_ratio && !request.wants_capture() {
+        let mut candidates = Vec::new();
+        if entry.media_type == MediaType::Image && !entry.blob_key.is_empty() {
+            candidates.push(Candidate {
+                path: path_of(&entry.blob_key)?,
+                size: entry.displayed_size(),
+                is_default: true,
+            });
+        } else if let Some(file) = &assets.default_file {
+            candidates.push(Candidate {
+                path: path_of(&file.blob_key)?,
+                size: asset_size(file),
+                is_default: true,
+            });
+        }
+        for file in &assets.ready_files {
+            candidates.push(Candidate {
+                path: path_of(&file.blob_key)?,
+                size: asset_size(file),
+                is_default: false,
+            });
+        }
+        if let Some(pick) = nearest_candidate(request.width, request.height, &candidates) {
+            let pick = pick.clone();
+            apply_nearest(request, pick.size);
+            return Ok(still(pick.path, pick.size));
+        }
+    }
+
+    let uses_default_thumb = entry.media_type != MediaType::Image
+        && (!request.wants_capture() || entry.media_type == MediaType::Audio);
+    if uses_default_thumb && let Some(file) = &assets.default_file {
+        return Ok(still(path_of(&file.blob_key)?, asset_size(file)));
+    }
+    if entry.blob_key.is_empty() {
+        return Err(ThumbnailError::MissingThumbnail(
+            "the entry has no content yet",
+        ));
+    }
 
     match entry.media_type {
         MediaType::Image => image(entry),
@@ -277,7 +385,7 @@ fn choose_source(
                 duration: entry.duration,
             },
             SourceMedia::Video {
-                path: path_of(entry)?,
+                path: path_of(&entry.blob_key)?,
                 orientation: entry.orientation,
             },
         )),
@@ -293,8 +401,9 @@ fn choose_source(
     }
 }
 
-/// Runs a job under the concurrency gate and the render timeout.
-async fn render_gated(
+/// Runs a job under the concurrency gate and the render timeout; a full gate
+/// rejects the request with TOO_MANY_PROCESSES.
+pub(crate) async fn render_gated(
     services: Arc<Services>,
     job: RenderJob,
 ) -> Result<Arc<Rendered>, ThumbnailError> {
@@ -302,7 +411,28 @@ async fn render_gated(
         services.metrics.rejected_renders.inc();
         return Err(ThumbnailError::TooManyProcesses);
     };
+    render_with_permit(services, job, permit).await
+}
 
+/// Runs a job when the concurrency gate has room, waiting for it (background work).
+pub(crate) async fn render_queued(
+    services: Arc<Services>,
+    job: RenderJob,
+) -> Result<Arc<Rendered>, ThumbnailError> {
+    let permit = services
+        .render_gate
+        .clone()
+        .acquire_owned()
+        .await
+        .expect("the render gate is never closed");
+    render_with_permit(services, job, permit).await
+}
+
+async fn render_with_permit(
+    services: Arc<Services>,
+    job: RenderJob,
+    permit: tokio::sync::OwnedSemaphorePermit,
+) -> Result<Arc<Rendered>, ThumbnailError> {
     let backend = services.backend.clone();
     let metrics = services.metrics.clone();
     metrics.renders_in_flight.inc();

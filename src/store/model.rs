@@ -62,6 +62,10 @@ impl std::str::FromStr for EntryStatus {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct PartnerSettings {
+    /// KS format that `session.start` issues: 1 (the default) or 2.
+    pub ks_version: Option<u8>,
+    /// Longest KS lifetime `session.start` grants, in seconds (86400 when unset).
+    pub ks_max_expiry_secs: Option<i64>,
     /// JPEG/WebP quality used when a URL gives 0 or none (85 when unset).
     pub default_quality: Option<u8>,
     /// Density in pixels per inch written when a URL gives none.
@@ -113,6 +117,8 @@ pub struct Entry {
     pub access_control_id: Option<i64>,
     pub created_at: i64,
     pub updated_at: i64,
+    /// Fields kept for the API v3 services.
+    pub details: super::api_model::EntryDetails,
 }
 
 impl Entry {

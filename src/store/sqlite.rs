@@ -1,89 +1,88 @@
 //! `MetadataStore` on an embedded SQLite database.
 
+mod schema;
+
 use std::path::Path;
 use std::sync::Mutex;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use rusqlite::{Connection, OptionalExtension, Row, params};
+use rusqlite::types::Type;
+use rusqlite::{Connection, OptionalExtension, Row, Transaction, TransactionBehavior, params};
 
+use super::api_model::EntryDetails;
 use super::model::{AccessRules, Entry, EntryStatus, NewEntry, Partner, PartnerSettings};
 use super::{MetadataStore, StoreError};
 use crate::frame::{Orientation, Size};
 use crate::source::MediaType;
 
-const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS partners (
-    id INTEGER PRIMARY KEY,
-    admin_secret TEXT NOT NULL,
-    secret TEXT NOT NULL,
-    status INTEGER NOT NULL DEFAULT 1,
-    settings TEXT NOT NULL DEFAULT '{}'
-);
-CREATE TABLE IF NOT EXISTS access_control_profiles (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    partner_id INTEGER NOT NULL REFERENCES partners(id),
-    rules TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS entries (
-    id TEXT PRIMARY KEY,
-    partner_id INTEGER NOT NULL REFERENCES partners(id),
-    name TEXT NOT NULL,
-    media_type INTEGER NOT NULL,
-    status INTEGER NOT NULL,
-    stored_width INTEGER NOT NULL,
-    stored_height INTEGER NOT NULL,
-    orientation INTEGER NOT NULL,
-    duration REAL NOT NULL,
-    frame_rate REAL NOT NULL,
-    version INTEGER NOT NULL DEFAULT 1,
-    flavor_id TEXT NOT NULL,
-    blob_key TEXT NOT NULL,
-    file_size INTEGER NOT NULL,
-    format TEXT NOT NULL,
-    access_control_id INTEGER REFERENCES access_control_profiles(id),
-    created_at INTEGER NOT NULL,
-    updated_at INTEGER NOT NULL
-);
-CREATE INDEX IF NOT EXISTS entries_partner ON entries(partner_id);
-";
-
-const ENTRY_COLUMNS: &str = "id, partner_id, name, media_type, status, stored_width, stored_height, \
+/// Columns that [`entry_from_row`] reads, in its order.
+pub(super) const ENTRY_COLUMNS: &str = "id, partner_id, name, media_type, status, stored_width, stored_height, \
     orientation, duration, frame_rate, version, flavor_id, blob_key, file_size, format, \
-    access_control_id, created_at, updated_at";
+    access_control_id, created_at, updated_at, details";
 
 /// SQLite-backed metadata; one connection behind a mutex, used from blocking threads.
 pub struct SqliteStore {
     connection: Mutex<Connection>,
 }
 
-fn now() -> i64 {
+/// Returns the current time in unix seconds.
+pub(super) fn now() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs() as i64)
 }
 
 impl SqliteStore {
-    /// Opens (creating if needed) the database file and applies the schema.
+    /// Opens (creating if needed) the database file and migrates it to the latest
+    /// schema version in one transaction.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
-        let connection = Connection::open(path)?;
+        let mut connection = Connection::open(path)?;
         connection.pragma_update(None, "journal_mode", "WAL")?;
         connection.pragma_update(None, "synchronous", "FULL")?;
         connection.pragma_update(None, "foreign_keys", "ON")?;
         connection.busy_timeout(std::time::Duration::from_secs(5))?;
-        connection.execute_batch(SCHEMA)?;
+
+        schema::migrate(&mut connection)?;
+
         Ok(Self {
             connection: Mutex::new(connection),
         })
     }
 
-    fn with<T>(&self, f: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> Result<T, StoreError> {
+    /// Runs `f` on the connection outside any explicit transaction.
+    pub(super) fn with<T, E>(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<T, E>,
+    ) -> Result<T, StoreError>
+    where
+        StoreError: From<E>,
+    {
         let connection = self.connection.lock().unwrap_or_else(|e| e.into_inner());
         Ok(f(&connection)?)
     }
+
+    /// Runs `f` in one immediate transaction, committed when `f` returns `Ok` and
+    /// rolled back when it returns an error.
+    pub(super) fn with_transaction<T>(
+        &self,
+        f: impl FnOnce(&Transaction<'_>) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let mut connection = self.connection.lock().unwrap_or_else(|e| e.into_inner());
+        let transaction = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
+
+        let value = f(&transaction)?;
+
+        transaction.commit()?;
+        Ok(value)
+    }
 }
 
-fn entry_from_row(row: &Row<'_>) -> rusqlite::Result<Entry> {
+/// Reads an entry from a row selected with [`ENTRY_COLUMNS`].
+pub(super) fn entry_from_row(row: &Row<'_>) -> rusqlite::Result<Entry> {
     let media_type: i64 = row.get(3)?;
+    let details: String = row.get(18)?;
+    let details: EntryDetails = serde_json::from_str(&details)
+        .map_err(|e| rusqlite::Error::FromSqlConversionFailure(18, Type::Text, Box::new(e)))?;
     Ok(Entry {
         id: row.get(0)?,
         partner_id: row.get(1)?,
@@ -102,6 +101,58 @@ fn entry_from_row(row: &Row<'_>) -> rusqlite::Result<Entry> {
         access_control_id: row.get(15)?,
         created_at: row.get(16)?,
         updated_at: row.get(17)?,
+        details,
+    })
+}
+
+/// Reads one entry by id.
+pub(super) fn read_entry(
+    connection: &Connection,
+    entry_id: &str,
+) -> rusqlite::Result<Option<Entry>> {
+    let sql = format!("SELECT {ENTRY_COLUMNS} FROM entries WHERE id = ?1");
+    connection
+        .query_row(&sql, params![entry_id], entry_from_row)
+        .optional()
+}
+
+/// Inserts an entry row at version 1 with `created_at` and `updated_at` set to
+/// `timestamp`, and returns it as stored.
+pub(super) fn insert_entry_row(
+    connection: &Connection,
+    entry: &NewEntry,
+    details: &EntryDetails,
+    timestamp: i64,
+) -> Result<Entry, StoreError> {
+    let details = serde_json::to_string(details)?;
+    connection.execute(
+        &format!(
+            "INSERT INTO entries ({ENTRY_COLUMNS}) VALUES \
+             (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 1, ?11, ?12, ?13, ?14, NULL, ?15, ?15, ?16)"
+        ),
+        params![
+            entry.id,
+            entry.partner_id,
+            entry.name,
+            entry.media_type.number(),
+            entry.status.0,
+            entry.stored_size.width,
+            entry.stored_size.height,
+            entry.orientation.exif_value(),
+            entry.duration,
+            entry.frame_rate,
+            entry.flavor_id,
+            entry.blob_key,
+            entry.file_size as i64,
+            entry.format,
+            timestamp,
+            details,
+        ],
+    )?;
+
+    read_entry(connection, &entry.id)?.ok_or_else(|| StoreError::NotFound {
+        kind: "entry",
+        id: entry.id.clone(),
     })
 }
 
@@ -158,44 +209,12 @@ impl MetadataStore for SqliteStore {
     }
 
     fn entry(&self, entry_id: &str) -> Result<Option<Entry>, StoreError> {
-        self.with(|c| {
-            let sql = format!("SELECT {ENTRY_COLUMNS} FROM entries WHERE id = ?1");
-            c.query_row(&sql, params![entry_id], entry_from_row)
-                .optional()
-        })
+        self.with(|c| read_entry(c, entry_id))
     }
 
     fn insert_entry(&self, entry: &NewEntry) -> Result<Entry, StoreError> {
         let timestamp = now();
-        self.with(|c| {
-            c.execute(
-                &format!(
-                    "INSERT INTO entries ({ENTRY_COLUMNS}) VALUES \
-                     (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 1, ?11, ?12, ?13, ?14, NULL, ?15, ?15)"
-                ),
-                params![
-                    entry.id,
-                    entry.partner_id,
-                    entry.name,
-                    entry.media_type.number(),
-                    entry.status.0,
-                    entry.stored_size.width,
-                    entry.stored_size.height,
-                    entry.orientation.exif_value(),
-                    entry.duration,
-                    entry.frame_rate,
-                    entry.flavor_id,
-                    entry.blob_key,
-                    entry.file_size as i64,
-                    entry.format,
-                    timestamp,
-                ],
-            )
-        })?;
-        self.entry(&entry.id)?.ok_or_else(|| StoreError::NotFound {
-            kind: "entry",
-            id: entry.id.clone(),
-        })
+        self.with(|c| insert_entry_row(c, entry, &EntryDetails::default(), timestamp))
     }
 
     fn set_entry_status(&self, entry_id: &str, status: EntryStatus) -> Result<(), StoreError> {
@@ -248,20 +267,28 @@ impl MetadataStore for SqliteStore {
 
     fn insert_access_rules(&self, partner_id: i64, rules: &AccessRules) -> Result<i64, StoreError> {
         let rules = serde_json::to_string(rules)?;
+        let timestamp = now();
         self.with(|c| {
             c.execute(
-                "INSERT INTO access_control_profiles (partner_id, rules) VALUES (?1, ?2)",
-                params![partner_id, rules],
+                "INSERT INTO access_control_profiles (partner_id, rules, created_at, updated_at)
+                 VALUES (?1, ?2, ?3, ?3)",
+                params![partner_id, rules, timestamp],
             )?;
-            Ok(c.last_insert_rowid())
+            Ok::<_, rusqlite::Error>(c.last_insert_rowid())
         })
     }
 
+    /// Returns the blob keys of entries, of every stored thumbnail version and of
+    /// every asset's current file, without duplicates.
     fn blob_keys(&self) -> Result<Vec<String>, StoreError> {
         self.with(|c| {
-            let mut statement = c.prepare("SELECT blob_key FROM entries")?;
+            let mut statement = c.prepare(
+                "SELECT blob_key FROM entries
+                 UNION SELECT blob_key FROM thumb_files
+                 UNION SELECT blob_key FROM thumb_assets WHERE blob_key IS NOT NULL",
+            )?;
             let rows = statement.query_map([], |row| row.get(0))?;
-            rows.collect()
+            rows.collect::<rusqlite::Result<Vec<String>>>()
         })
     }
 }
