@@ -222,6 +222,10 @@ pub enum ErrorStage {
     Envelope,
     #[default]
     Action,
+    /// Raised inside the action by an access-control check, which the reference
+    /// answers like the URL API: headers with this URL API error number and an
+    /// empty body, even outside serve actions.
+    UrlApi(u16),
 }
 
 /// A `KalturaAPIException`.

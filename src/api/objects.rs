@@ -94,11 +94,19 @@ pub fn thumb_params(params: &ThumbParams) -> Object {
 pub fn media_entry(entry: &Entry, base_url: &str) -> Object {
     let details = &entry.details;
     let pid = entry.partner_id;
-    let thumbnail_url = format!(
-        "{base_url}/p/{pid}/sp/{pid}00/thumbnail/entry_id/{}/version/{}",
-        entry.id,
-        details.thumb_version.max(0) + 100_000
+    // The version pins the picture, so a CDN may cache the URL for long: an image
+    // entry's content version, or a video or audio entry's thumbnail version.
+    let version = match entry.media_type {
+        MediaType::Image => entry.version,
+        _ => details.thumb_version,
+    };
+    let mut thumbnail_url = format!(
+        "{base_url}/p/{pid}/sp/{pid}00/thumbnail/entry_id/{}",
+        entry.id
     );
+    if version > 0 {
+        thumbnail_url.push_str(&format!("/version/{version}"));
+    }
     let has_content = !entry.blob_key.is_empty();
     let (width, height) = if has_content && entry.media_type != MediaType::Audio {
         let size = entry.displayed_size();
@@ -125,10 +133,6 @@ pub fn media_entry(entry: &Entry, base_url: &str) -> Object {
         .with("createdAt", entry.created_at)
         .with("updatedAt", entry.updated_at)
         .with("partnerData", details.partner_data.clone())
-        .with(
-            "downloadUrl",
-            format!("{base_url}/p/{pid}/sp/{pid}00/raw/entry_id/{}", entry.id),
-        )
         .with("version", entry.version)
         .with("thumbnailUrl", thumbnail_url)
         .with("accessControlId", entry.access_control_id)

@@ -111,7 +111,10 @@ pub async fn serve_thumbnail(
     let max_age = if assets.upload.is_some() {
         UPLOAD_PREVIEW_MAX_AGE
     } else {
-        max_age(entry, partner, rules.as_ref())
+        // An audio entry without a default thumbnail shows the placeholder or the
+        // partner's audio picture, which the Kaltura server caches for 60 s.
+        let shows_template = entry.media_type == MediaType::Audio && assets.default_file.is_none();
+        max_age(entry, partner, rules.as_ref(), shows_template)
     };
     let last_modified = UNIX_EPOCH + Duration::from_secs(entry.updated_at.max(0) as u64);
     let respond = |rendered, cache_outcome| ThumbnailResponse {
@@ -490,15 +493,20 @@ fn record_cache_outcome(services: &Services, outcome: CacheOutcome) {
 }
 
 /// Cache lifetime: none under access control, the partner's own age when set, 60 s
-/// while the entry is not ready, else one hour.
-fn max_age(entry: &Entry, partner: &Partner, rules: Option<&AccessRules>) -> u32 {
+/// while the entry is not ready or shows a template picture, else one hour.
+fn max_age(
+    entry: &Entry,
+    partner: &Partner,
+    rules: Option<&AccessRules>,
+    shows_template: bool,
+) -> u32 {
     if rules.is_some_and(AccessRules::has_blocking_rule) {
         return 0;
     }
     if let Some(age) = partner.settings.cache_age.filter(|age| *age > 0) {
         return age;
     }
-    if entry.status != EntryStatus::READY {
+    if entry.status != EntryStatus::READY || shows_template {
         return NOT_READY_MAX_AGE;
     }
     READY_MAX_AGE

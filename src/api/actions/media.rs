@@ -45,6 +45,10 @@ const READONLY: &[&str] = &[
     "flavorParamsIds",
 ];
 
+/// Values of the `KalturaMediaType` enumeration. Those other than video (1), image
+/// (2) and audio (5) are live streams, which are valid but not supported here.
+const KALTURA_MEDIA_TYPES: [i64; 7] = [1, 2, 5, 201, 202, 203, 204];
+
 pub async fn run(context: &Context<'_>, action: &str) -> Result<Output, ApiError> {
     match action {
         "add" => add(context).await,
@@ -98,6 +102,14 @@ async fn create_entry(context: &Context<'_>, object: &Params) -> Result<Entry, A
                 &[&format!("{CLASS}::mediaType")],
             )
         })?;
+    if !KALTURA_MEDIA_TYPES.contains(&media_number) {
+        let value = object.text("mediaType").unwrap_or_default();
+        return Err(ApiError::with(
+            error::INVALID_ENUM_VALUE,
+            &[value, "mediaType", "KalturaMediaType"],
+        )
+        .in_envelope());
+    }
     let media_type = MediaType::from_number(media_number).ok_or_else(|| {
         ApiError::with(
             error::ENTRY_MEDIA_TYPE_NOT_SUPPORTED,

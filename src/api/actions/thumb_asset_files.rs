@@ -11,12 +11,13 @@ use super::thumb_asset::{
 use super::upload_token::load_token;
 use super::{Context, unix_now};
 use crate::api::{
-    ApiError, FileReply, Object, Output, Params, Template, UploadedFile, Value, error, objects,
+    ApiError, ErrorStage, FileReply, Object, Output, Params, UploadedFile, Value, error, objects,
 };
 use crate::auth::ks::{KsVersion, NewKs, SessionType, create_ks};
 use crate::auth::{AccessDenied, AccessRequest, check_access};
 use crate::cache::Rendered;
 use crate::service::Services;
+use crate::service::ThumbnailError;
 use crate::service::thumb_generation::{self, store_asset_file};
 use crate::service::thumb_template::{Admission, TemplateJob, TemplateSource, render_template};
 use crate::source::{self, MediaType};
@@ -31,11 +32,6 @@ const MAX_SERVE_AGE: i64 = 8_640_000;
 const URL_KS_LIFETIME: i64 = 86_400;
 /// Storage profile id of the configured remote-storage directory.
 const REMOTE_STORAGE_ID: i64 = 1;
-
-const ACCESS_CONTROL_RESTRICTED: Template = Template {
-    code: "ACCESS_CONTROL_RESTRICTED",
-    message: "Access to this entry is restricted by its access-control profile: @REASON@",
-};
 
 /// `setContent(id, contentResource)` with an uploaded-file token.
 pub async fn set_content(context: &Context<'_>) -> Result<Output, ApiError> {
@@ -168,6 +164,8 @@ async fn store_content(
                     return Err(rejection);
                 }
             };
+            // NOTE: the new row is committed before its file, so a crash in between
+            // leaves a QUEUED asset with no file that the caller never got the id of.
             if is_new {
                 services.api_store.insert_thumb_asset(&asset)?;
             }
@@ -286,15 +284,15 @@ pub async fn serve(context: &Context<'_>) -> Result<Output, ApiError> {
     }))
 }
 
-fn render_error(failure: &crate::service::ThumbnailError) -> ApiError {
+fn render_error(failure: &ThumbnailError) -> ApiError {
     match failure {
-        crate::service::ThumbnailError::TooManyProcesses => ApiError {
+        ThumbnailError::TooManyProcesses => ApiError {
             code: "TOO_MANY_PROCESSES",
             message: failure.to_string(),
             args: Vec::new(),
-            stage: crate::api::ErrorStage::Action,
+            stage: ErrorStage::Action,
         },
-        crate::service::ThumbnailError::BadQuery(detail) => ApiError::with(
+        ThumbnailError::BadQuery(detail) => ApiError::with(
             error::PROPERTY_VALIDATION_WRONG_FORMAT,
             &["KalturaThumbParams", detail],
         ),
@@ -417,15 +415,20 @@ async fn check_entry_access(
         now: unix_now(),
     };
     check_access(&rules, partner, &request).map_err(|denied| {
-        let reason = denied.to_string();
-        match denied {
-            AccessDenied::KsExpired => ApiError::invalid_ks("EXPIRED"),
-            AccessDenied::InvalidKsString | AccessDenied::InvalidKs(_) => {
-                ApiError::invalid_ks(request.ks.unwrap_or(""))
-            }
-            _ => ApiError::with(ACCESS_CONTROL_RESTRICTED, &[&reason]),
+        tracing::info!(entry_id = %entry.id, reason = %denied, "access control rejected the call");
+        let failure = match denied {
+            AccessDenied::InvalidKsString => ThumbnailError::InvalidKsString,
+            AccessDenied::InvalidKs(_) => ThumbnailError::InvalidKs,
+            AccessDenied::KsExpired => ThumbnailError::KsExpired,
+            AccessDenied::Restricted(reason) => ThumbnailError::AccessRestricted(reason),
+            AccessDenied::CaptureBlocked => ThumbnailError::CaptureBlocked,
+        };
+        ApiError {
+            code: failure.code(),
+            message: failure.kaltura_description().to_string(),
+            args: Vec::new(),
+            stage: ErrorStage::UrlApi(failure.kaltura_number()),
         }
-        .into_action_stage()
     })
 }
 
@@ -658,12 +661,4 @@ pub async fn get_remote_paths(context: &Context<'_>) -> Result<Output, ApiError>
     }
     let total = items.len() as u64;
     Ok(objects::list_response("KalturaRemotePathListResponse", items, total).into())
-}
-
-impl ApiError {
-    /// Marks the error as raised inside the action (answered with headers on serve).
-    fn into_action_stage(mut self) -> Self {
-        self.stage = crate::api::ErrorStage::Action;
-        self
-    }
 }

@@ -233,10 +233,20 @@ async fn run_single(
         Ok(Output::Value(value)) => envelope.write(&Reply::Single(Ok(value))),
         Err(error) => {
             record_error(&error);
-            if is_file_action && error.stage == ErrorStage::Action {
+            let headers_only = match error.stage {
+                ErrorStage::Envelope => false,
+                ErrorStage::Action => is_file_action,
+                ErrorStage::UrlApi(_) => true,
+            };
+            if headers_only {
                 return reply::headers_only_error(&error);
             }
-            envelope.write(&Reply::Single(Err(error)))
+            let forbidden = error.code == crate::api::error::SERVICE_FORBIDDEN.code;
+            let mut response = envelope.write(&Reply::Single(Err(error.clone())));
+            if forbidden {
+                reply::add_error_headers(&mut response, &error);
+            }
+            response
         }
     }
 }

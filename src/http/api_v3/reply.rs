@@ -14,6 +14,7 @@ use hyper::http::response::Builder;
 use hyper::{Response, StatusCode};
 
 use super::{Reply, json, xml};
+use crate::api::ErrorStage;
 use crate::api::{ApiError, FileReply, Params, error};
 use crate::http::response::Body;
 
@@ -112,12 +113,32 @@ pub fn file(file: FileReply) -> Response<Body> {
 /// inside a serve action, or an unknown `format`): HTTP 200, an empty body, and
 /// the error in `X-Kaltura` and `X-Kaltura-App`.
 pub fn headers_only_error(error: &ApiError) -> Response<Body> {
-    let app = format!("exiting on error {} - {}", error.code, error.message);
+    // API errors name their code after "error- "; URL-style errors give the number.
+    let (kaltura, name) = match error.stage {
+        ErrorStage::UrlApi(number) => (format!("error-{number}"), number.to_string()),
+        _ => (format!("error- {}", error.code), error.code.to_string()),
+    };
+    let app = format!("exiting on error {name} - {}", error.message);
     no_cache(api_headers(StatusCode::OK))
-        .header("X-Kaltura", header_safe(&format!("error- {}", error.code)))
+        .header("X-Kaltura", header_safe(&kaltura))
         .header("X-Kaltura-App", header_safe(&app))
         .body(Full::new(Bytes::new()))
         .expect("header values are sanitised")
+}
+
+/// Adds `X-Kaltura: error-CODE` and `X-Kaltura-App` to an envelope, as the Kaltura
+/// server does for SERVICE_FORBIDDEN besides writing the error in the body.
+pub fn add_error_headers(response: &mut Response<Body>, error: &ApiError) {
+    let app = format!("exiting on error {} - {}", error.code, error.message);
+    let values = [
+        ("X-Kaltura", header_safe(&format!("error-{}", error.code))),
+        ("X-Kaltura-App", header_safe(&app)),
+    ];
+    for (name, value) in values {
+        if let Ok(value) = HeaderValue::from_str(&value) {
+            response.headers_mut().insert(name, value);
+        }
+    }
 }
 
 /// Builds the response to a CORS preflight. `Access-Control-Allow-Headers` lists
