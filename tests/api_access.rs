@@ -548,6 +548,18 @@ async fn unsupported_rules_are_rejected() {
             }),
         ),
         (
+            "two conditions in one rule",
+            json!({
+                "objectType": "KalturaRule",
+                "conditions": [
+                    {"objectType": "KalturaAuthenticatedCondition", "not": true},
+                    {"objectType": "KalturaSiteCondition", "not": true, "values": [
+                        {"objectType": "KalturaStringValue", "value": "example.com"}]},
+                ],
+                "actions": [{"objectType": BLOCK_ACTION, "type": "1"}],
+            }),
+        ),
+        (
             "preview action",
             json!({
                 "objectType": "KalturaRule",

@@ -93,7 +93,8 @@ pub trait ApiStore: Send + Sync {
         entry: Option<(&str, &EntryDetails)>,
     ) -> Result<(), StoreError>;
     /// Records a new file version and writes the asset (its new version, size and
-    /// status) in one transaction. The blob must already be stored.
+    /// status), inserting the asset when it is new, in one transaction. The blob
+    /// must already be stored.
     fn commit_thumb_file(&self, asset: &ThumbAsset, file: &ThumbFile) -> Result<(), StoreError>;
     /// One stored version of an asset's file.
     fn thumb_file(&self, asset_id: &str, version: i64) -> Result<Option<ThumbFile>, StoreError>;

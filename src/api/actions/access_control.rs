@@ -154,6 +154,13 @@ fn parse_rules(rules: Option<&Param>) -> Result<AccessRules, ApiError> {
         if conditions.is_empty() {
             return Err(unsupported_rule("a block action needs a condition"));
         }
+        // Kaltura blocks only when every condition of a rule matches; the rules
+        // stored here hold one condition each, so several would be read wrongly.
+        if conditions.len() > 1 {
+            return Err(unsupported_rule(
+                "a rule with several conditions; give each condition its own rule",
+            ));
+        }
         for condition in conditions {
             let negated = condition.bool("not").unwrap_or(false);
             match condition.object_type().unwrap_or("") {

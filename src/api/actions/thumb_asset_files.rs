@@ -164,12 +164,7 @@ async fn store_content(
                     return Err(rejection);
                 }
             };
-            // NOTE: the new row is committed before its file, so a crash in between
-            // leaves a QUEUED asset with no file that the caller never got the id of.
-            if is_new {
-                services.api_store.insert_thumb_asset(&asset)?;
-            }
-
+            // A new asset's row is inserted with its file, in one transaction.
             let extension = extension_of(&file_name).unwrap_or_else(|| image_extension(&info.format));
             let size = info.orientation.displayed_size(info.stored_size);
             store_asset_file(services, &mut asset, &path, &extension, size.width, size.height)?;

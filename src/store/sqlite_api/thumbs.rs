@@ -81,7 +81,12 @@ pub(super) fn commit_file(
     asset: &ThumbAsset,
     file: &ThumbFile,
 ) -> Result<(), StoreError> {
-    update_asset(connection, asset)?;
+    let exists = asset_exists(connection, &asset.id)?;
+    if exists {
+        update_asset(connection, asset)?;
+    } else {
+        insert_asset(connection, asset)?;
+    }
 
     connection.execute(
         "INSERT OR REPLACE INTO thumb_files
@@ -159,6 +164,17 @@ pub(super) fn list_assets(
 }
 
 /// Writes every column of the asset by id.
+fn asset_exists(connection: &Connection, asset_id: &str) -> Result<bool, StoreError> {
+    let found: Option<i64> = connection
+        .query_row(
+            "SELECT 1 FROM thumb_assets WHERE id = ?1",
+            params![asset_id],
+            |row| row.get(0),
+        )
+        .optional()?;
+    Ok(found.is_some())
+}
+
 fn update_asset(connection: &Connection, asset: &ThumbAsset) -> Result<(), StoreError> {
     let changed = update_row(
         connection,
@@ -367,15 +383,20 @@ mod tests {
     }
 
     #[test]
-    fn commit_missing_asset_writes_nothing() {
+    fn commit_inserts_new_asset_with_file() {
         let (_dir, store) = open_store();
         store.insert_entry(&image_entry("0_e", 101)).unwrap();
-        let asset = queued_asset("0_missing", "0_e");
+        let mut asset = queued_asset("0_new", "0_e");
+        asset.version = 1;
+        asset.status = 2;
 
-        let result = store.commit_thumb_file(&asset, &file_of(&asset, 1, 500));
+        store
+            .commit_thumb_file(&asset, &file_of(&asset, 1, 500))
+            .unwrap();
 
-        assert!(matches!(result, Err(StoreError::NotFound { .. })));
-        assert!(store.thumb_file("0_missing", 1).unwrap().is_none());
+        let stored = store.thumb_asset("0_new").unwrap().expect("asset inserted");
+        assert_eq!(stored.status, 2);
+        assert!(store.thumb_file("0_new", 1).unwrap().is_some());
     }
 
     #[test]
