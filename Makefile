@@ -7,11 +7,15 @@ DATA_DIR ?= ./thumbd-data
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 # Debian packages: FFmpeg libraries and tool, the toolchain pieces that the -sys
-# crates build with (clang for bindgen, cmake and nasm for libjpeg-turbo), and Mesa's
-# lavapipe Vulkan driver for the GPU backend's tests.
+# crates build with (clang for bindgen, cmake and nasm for libjpeg-turbo), Mesa's
+# lavapipe Vulkan driver for the GPU backend's tests, and Python's venv for the tests
+# that run the official Kaltura client libraries.
 APT_PACKAGES := libavcodec-dev libavformat-dev libavutil-dev libswscale-dev \
 	libavfilter-dev libavdevice-dev libswresample-dev ffmpeg clang libclang-dev \
-	pkg-config cmake nasm mesa-vulkan-drivers libvulkan1
+	pkg-config cmake nasm mesa-vulkan-drivers libvulkan1 python3-venv
+# Node.js for the Node client's test, installed from Debian only when no `npm` is on
+# the PATH (a NodeSource or nvm install already brings its own).
+NODE_PACKAGES := nodejs npm
 BENCH_PACKAGES := libvips-tools imagemagick hyperfine time
 
 .PHONY: deps serve test bench lint
@@ -23,6 +27,10 @@ deps:
 		echo "installing: $$missing"; \
 		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing >/dev/null; \
 	fi
+	@command -v npm >/dev/null || { \
+		echo "installing: $(NODE_PACKAGES)"; \
+		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(NODE_PACKAGES) >/dev/null; \
+	}
 
 serve: deps
 	$(CARGO) run --release -- serve --listen $(LISTEN) --data-dir $(DATA_DIR)
