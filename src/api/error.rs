@@ -214,17 +214,17 @@ pub const FLAVOR_PARAMS_ID_NOT_FOUND: Template = template(
     "Flavor params id \"@ID@\" not found",
 );
 
-/// Where an error arose. Serve actions answer errors raised inside the action with
-/// headers and an empty body instead of an envelope.
+/// Stage of a call at which an error arose. Serve actions reply to errors raised
+/// inside the action with headers and an empty body instead of an envelope.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum ErrorStage {
     /// Decoding, session or permission checks before the action ran.
     Envelope,
     #[default]
     Action,
-    /// Raised inside the action by an access-control check, which the reference
-    /// answers like the URL API: headers with this URL API error number and an
-    /// empty body, even outside serve actions.
+    /// Raised inside the action by an access-control check. The reference replies
+    /// as the URL API does, with this URL API error number in headers and an empty
+    /// body, even outside serve actions.
     UrlApi(u16),
 }
 

@@ -136,7 +136,7 @@ pub fn make_default(services: &Services, entry_id: &str, asset_id: &str) -> Resu
 }
 
 /// Applies the default-tag arbitration to a new or regenerated asset: when another
-/// asset of the entry already holds `default_thumb`, a `temp_thumb` holder gives it
+/// asset of the entry already has `default_thumb`, a `temp_thumb` holder gives it
 /// up; otherwise the new asset does. Returns the other assets that changed.
 pub fn arbitrate_default(asset: &mut ThumbAsset, others: &mut [ThumbAsset]) -> Vec<ThumbAsset> {
     if !asset.has_tag(DEFAULT_THUMB_TAG) {
@@ -326,7 +326,7 @@ async fn generate_profile_assets(services: &Arc<Services>, entry_id: &str, profi
     }
 }
 
-/// The entry, its partner and the profile's templates that have no asset yet.
+/// Loads the entry, its partner and the profile's templates that have no asset yet.
 #[allow(clippy::type_complexity)]
 fn load_profile_work(
     services: &Services,

@@ -114,9 +114,9 @@ pub struct Candidate {
     pub is_default: bool,
 }
 
-/// Picks the candidate whose aspect ratio is closest to the request's box: smaller
-/// difference wins; on a tie a width equal to the box width, else the larger width;
-/// on a tie of widths the default image. A later candidate must strictly win.
+/// Picks the candidate whose aspect ratio is closest to the request's box. On equal
+/// differences a width equal to the box width wins, else the larger width, and on
+/// equal widths the default image. A later candidate must strictly win.
 pub fn nearest_candidate(width: u32, height: u32, candidates: &[Candidate]) -> Option<&Candidate> {
     let aspect = |w: u32, h: u32| {
         if h == 0 {

@@ -14,7 +14,7 @@ use crate::frame::{Orientation, Size};
 use crate::plan::{self, CropType, Gravity, OutputFormat, SourceFacts, ThumbnailRequest};
 use crate::store::{Entry, Partner, ThumbParamsSettings};
 
-/// Where a template's picture comes from.
+/// Source of a template's picture.
 #[derive(Clone, Debug)]
 pub enum TemplateSource {
     /// A frame of a video file.
@@ -38,7 +38,7 @@ pub struct TemplateRender {
     pub format: OutputFormat,
 }
 
-/// How a render waits for the concurrency gate.
+/// Behaviour of a render at a full concurrency gate.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Admission {
     /// A request in front of a client: a full gate rejects it (TOO_MANY_PROCESSES).
@@ -58,7 +58,7 @@ pub struct TemplateJob {
 }
 
 impl TemplateJob {
-    /// A job on a video entry's media, with the partner's default capture second.
+    /// Builds a job on an entry's media, with the partner's default capture second.
     pub fn for_entry(
         services: &Services,
         entry: &Entry,
@@ -155,7 +155,7 @@ pub async fn render_template(
     })
 }
 
-/// The output format a template names; `jpg` for unset or non-image formats.
+/// Returns the output format a template names, `jpg` for unset or non-image formats.
 pub fn template_format(settings: &ThumbParamsSettings) -> OutputFormat {
     settings
         .format
@@ -242,8 +242,8 @@ fn apply_scale(settings: &ThumbParamsSettings, source: Size, request: &mut Thumb
     request.crop_type = CropType::ResizeWithForce;
 }
 
-/// The second to capture: `videoOffset` capped at the duration, else the
-/// percentage of the duration, else `default_offset`; never past the end.
+/// Returns the second to capture: `videoOffset` capped at the duration, else the
+/// percentage of the duration, else `default_offset`, and never past the end.
 pub fn capture_second(settings: &ThumbParamsSettings, duration: f64, default_offset: f64) -> f64 {
     let offset = settings.video_offset.filter(|offset| *offset > 0.0);
     let second = match (offset, settings.video_offset_in_percentage) {

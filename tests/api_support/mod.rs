@@ -37,7 +37,13 @@ pub struct Api {
 
 /// Starts a server whose test partner has known secrets, and signs in as admin.
 pub async fn start() -> (TestServer, Api) {
-    let server = TestServer::start().await;
+    start_with(thumbd::config::ServiceArgs::default()).await
+}
+
+/// Starts a server with `config`, a test partner with known secrets, and an admin
+/// session.
+pub async fn start_with(config: thumbd::config::ServiceArgs) -> (TestServer, Api) {
+    let server = TestServer::start_with(config).await;
     server
         .data
         .store

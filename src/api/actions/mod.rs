@@ -44,7 +44,7 @@ pub struct ClientInfo {
     pub host: Option<String>,
 }
 
-/// Returns true for actions that answer with a file instead of an envelope.
+/// Returns true for actions that reply with a file instead of an envelope.
 pub fn is_file_action(service: &str, action: &str) -> bool {
     service == "thumbasset" && (action == "serve" || action == "servebyentryid")
 }
@@ -64,7 +64,7 @@ impl Session {
     }
 }
 
-/// What every action gets: the services, the call and its session, if any.
+/// Inputs of every action: the services, the call and its session, if any.
 pub struct Context<'a> {
     pub services: &'a Arc<Services>,
     pub call: &'a ApiCall,
@@ -76,14 +76,14 @@ impl Context<'_> {
         &self.call.params
     }
 
-    /// The session of an action that requires one.
+    /// Returns the session of an action that requires one, else `MISSING_KS`.
     pub fn session(&self) -> Result<&Session, ApiError> {
         self.session
             .as_ref()
             .ok_or_else(|| ApiError::with(error::MISSING_KS, &[]).in_envelope())
     }
 
-    /// The session's partner id.
+    /// Returns the session's partner id.
     pub fn partner_id(&self) -> Result<i64, ApiError> {
         Ok(self.session()?.partner.id)
     }
@@ -99,8 +99,8 @@ impl Context<'_> {
     }
 
     /// Allows a change to `entry` by an admin session, by the entry's owner, or by a
-    /// session with the `edit` privilege for it; else `INVALID_KS` as the reference
-    /// reports an ownership failure.
+    /// session with the `edit` privilege for it. Others get `INVALID_KS`, as the
+    /// reference reports an ownership failure.
     pub fn require_entry_editor(&self, entry: &Entry) -> Result<(), ApiError> {
         let session = self.session()?;
         if session.is_admin() {
@@ -168,7 +168,7 @@ async fn run_call(services: &Arc<Services>, call: ApiCall) -> Result<Output, Api
     }
 }
 
-/// The error for an action name that a service lacks.
+/// Builds the error for an action name that a service lacks.
 pub fn unknown_action(context: &Context<'_>) -> ApiError {
     ApiError::with(
         error::ACTION_DOES_NOT_EXISTS,

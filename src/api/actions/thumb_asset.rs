@@ -142,7 +142,7 @@ async fn add(context: &Context<'_>) -> Result<Output, ApiError> {
     Ok(asset_output(&asset))
 }
 
-/// A new asset of `entry` with a fresh id and the current time.
+/// Creates an asset record of `entry` with a fresh id and the current time.
 pub fn new_asset(entry: &Entry) -> ThumbAsset {
     let now = unix_now();
     ThumbAsset {
@@ -229,7 +229,7 @@ async fn list(context: &Context<'_>) -> Result<Output, ApiError> {
     Ok(objects::list_response("KalturaThumbAssetListResponse", objects, total).into())
 }
 
-/// The filter fields of `KalturaThumbAssetFilter` other than the entry ids.
+/// Reads the filter fields of `KalturaThumbAssetFilter` other than the entry ids.
 fn asset_query(filter: &Params, offset: u64, limit: u64) -> ThumbAssetQuery {
     let mut query = ThumbAssetQuery {
         ids: csv(filter.text("idIn")),

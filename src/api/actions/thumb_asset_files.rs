@@ -26,7 +26,7 @@ use crate::store::{
     upload_status,
 };
 
-/// Longest browser cache lifetime of a served asset, in seconds (100 days).
+/// Maximum browser cache lifetime of a served asset, in seconds (100 days).
 const MAX_SERVE_AGE: i64 = 8_640_000;
 /// Lifetime of the KS embedded in getUrl links, in seconds.
 const URL_KS_LIFETIME: i64 = 86_400;
@@ -350,8 +350,8 @@ pub async fn serve_by_entry_id(context: &Context<'_>) -> Result<Output, ApiError
     Ok(file_reply(file.bytes, serve_max_age(context), None))
 }
 
-/// An asset visible to the caller: of the session's partner, or of any partner
-/// when the call has no KS (the partner then comes from the asset).
+/// Loads an asset visible to the caller: one of the session's partner, or of any
+/// partner when the call has no KS (the partner then comes from the asset).
 async fn load_public_asset(context: &Context<'_>, id: &str) -> Result<ThumbAsset, ApiError> {
     if let Some(session) = &context.session {
         return load_asset_of(context, session.partner.id, id).await;
@@ -364,7 +364,7 @@ async fn load_public_asset(context: &Context<'_>, id: &str) -> Result<ThumbAsset
         .ok_or_else(|| asset_not_found(id))
 }
 
-/// The entry (not deleted) and its partner.
+/// Loads the entry (unless deleted) and its partner.
 async fn load_entry_and_partner(
     context: &Context<'_>,
     entry_id: &str,
@@ -437,8 +437,8 @@ struct StoredFile {
     height: i64,
 }
 
-/// The asset's file of `version` (the current one when `None`); `FILE_DOESNT_EXIST`
-/// when there is none.
+/// Reads the asset's file of `version` (the current one when `None`), or fails
+/// with `FILE_DOESNT_EXIST` when there is none.
 async fn stored_file(
     context: &Context<'_>,
     asset: &ThumbAsset,
@@ -470,7 +470,7 @@ async fn stored_file(
         .await
 }
 
-/// A file reply whose content type is sniffed from the bytes.
+/// Builds a file reply whose content type is sniffed from the bytes.
 fn file_reply(bytes: bytes::Bytes, max_age: u32, download_name: Option<String>) -> Output {
     let content_type = image::guess_format(&bytes)
         .ok()
@@ -519,8 +519,8 @@ pub async fn get_url(context: &Context<'_>) -> Result<Output, ApiError> {
     Ok(Output::Value(Value::Text(url)))
 }
 
-/// A user KS that allows downloading one asset, expiring 24 h from now rounded up
-/// to five minutes, in the URL-safe base64 alphabet.
+/// Creates a user KS that allows downloading one asset. It expires 24 h from now,
+/// rounded up to five minutes, and uses the URL-safe base64 alphabet.
 fn download_ks(partner: &Partner, entry: &Entry, asset: &ThumbAsset) -> String {
     let now = unix_now();
     let expiry = (now + URL_KS_LIFETIME + 299) / 300 * 300;
@@ -547,8 +547,8 @@ fn download_ks(partner: &Partner, entry: &Entry, asset: &ThumbAsset) -> String {
     .replace('/', "_")
 }
 
-/// The remote-storage directory, or `STORAGE_PROFILE_ID_NOT_FOUND` when none is
-/// configured or another profile id is asked for.
+/// Returns the remote-storage directory, or `STORAGE_PROFILE_ID_NOT_FOUND` when
+/// none is configured or the request names another profile id.
 fn remote_storage(services: &Services, storage_id: i64) -> Result<PathBuf, ApiError> {
     let configured = services.config.api.remote_storage_dir.clone();
     match configured {
@@ -578,7 +578,7 @@ fn remote_file(root: &Path, asset: &ThumbAsset) -> PathBuf {
 }
 
 /// `export(assetId, storageProfileId)`: copies the asset's file into the remote
-/// storage directory. Answered as `KalturaFlavorAsset`, the type the clients declare.
+/// storage directory. The reply is a `KalturaFlavorAsset`, the type the clients declare.
 pub async fn export(context: &Context<'_>) -> Result<Output, ApiError> {
     let params = context.params();
     let id = params.required_text("assetId")?.to_string();
@@ -620,8 +620,8 @@ fn copy_durably(source: &Path, target: &Path) -> std::io::Result<()> {
     std::fs::rename(&staged, target)
 }
 
-/// A thumbnail asset written as the `KalturaFlavorAsset` the clients expect back
-/// from export.
+/// Writes a thumbnail asset as the `KalturaFlavorAsset` that the clients expect
+/// back from export.
 fn flavor_asset_object(asset: &ThumbAsset) -> Object {
     let thumb = objects::thumb_asset(asset);
     let mut object = Object::new("KalturaFlavorAsset");

@@ -170,7 +170,7 @@ fn crop_type(object: &Params) -> Result<Field<i64>, ApiError> {
     }
 }
 
-/// The ranges of `KalturaThumbParams::validate`; unset values pass.
+/// Checks the ranges of `KalturaThumbParams::validate`; unset values pass.
 fn validate(settings: &ThumbParamsSettings) -> Result<(), ApiError> {
     let int_ranges: [(&str, Option<i64>, i64, Option<i64>); 9] = [
         ("quality", settings.quality, 20, Some(100)),

@@ -122,9 +122,10 @@ async fn upload(context: &Context<'_>) -> Result<Output, ApiError> {
     Ok(objects::upload_token(&token, &context.public_base_url()).into())
 }
 
-/// Writes one chunk durably and returns the file's new size. A first chunk replaces
-/// the file by renaming the request's temporary file; a resumed chunk is appended
-/// after the last committed byte (bytes of a chunk cut off by a crash are dropped).
+/// Writes one chunk durably and returns the file's new size. A first chunk is
+/// copied to a staged file, fsynced and renamed over the upload file. A resumed
+/// chunk is appended after the last committed byte, so bytes of a chunk cut off by
+/// a crash are dropped.
 fn write_chunk(
     file: &UploadedFile,
     target: &std::path::Path,
