@@ -1,6 +1,7 @@
-//! `thumbAsset.export` and `getRemotePaths` with a remote-storage directory
-//! configured: the copy on disk, the `KalturaFlavorAsset` reply the clients
-//! declare, and the listed remote path.
+//! API v3 behaviour that depends on server settings: `thumbAsset.export` and
+//! `getRemotePaths` with a remote-storage directory (the copy on disk, the
+//! `KalturaFlavorAsset` reply the clients declare, the listed remote path), and
+//! uploads over the source size limit.
 
 mod api_support;
 mod common;
@@ -88,4 +89,37 @@ async fn export_to_unknown_profile_fails() {
         error["message"], "Storage profile id 7 not found",
         "{error}"
     );
+}
+
+#[tokio::test]
+async fn upload_over_source_limit_fails() {
+    let mut config = ServiceArgs::default();
+    config.limits.max_source_bytes = 1_000;
+    let (server, api) = api_support::start_with(config).await;
+    let picture = server.dir.path().join("large.jpg");
+    solid_jpeg(&picture, "red", 640, 480);
+
+    let token = api
+        .call_ok("uploadToken", "add", json!({"uploadToken": {}}))
+        .await;
+    let token_id = text_field(&token, "id");
+    let reply = api
+        .post_file(
+            "uploadToken",
+            "upload",
+            json!({"uploadTokenId": token_id}),
+            &picture,
+        )
+        .await;
+
+    assert_eq!(reply["code"], "UPLOAD_ERROR", "{reply}");
+    assert_eq!(
+        reply["message"],
+        "Upload failed: the file is larger than the limit of 1000 bytes (--max-source-bytes)",
+        "{reply}"
+    );
+    let after = api
+        .call_ok("uploadToken", "get", json!({"uploadTokenId": token_id}))
+        .await;
+    assert_eq!(after["status"], 0, "the token stays PENDING: {after}");
 }

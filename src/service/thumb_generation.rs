@@ -267,6 +267,7 @@ pub fn prepare_asset(
 
 /// Generates the assets of every template in a conversion profile that the entry
 /// does not have yet. Failures are logged and recorded on the assets.
+// TODO: assets left CAPTURING by a restart are not queued again; regenerate them.
 pub async fn generate_for_profile(services: &Arc<Services>, entry_id: &str, profile_id: i64) {
     let span = tracing::info_span!("profile_thumbnails", entry_id, profile_id);
     generate_profile_assets(services, entry_id, profile_id)

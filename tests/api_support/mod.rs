@@ -112,7 +112,8 @@ impl Api {
 
     /// Calls `service.action` with a multipart body: the parameters in a `json`
     /// part and `file` in a `fileData` part, as the official clients send them.
-    pub async fn call_with_file(
+    /// Returns the reply, API errors included.
+    pub async fn post_file(
         &self,
         service: &str,
         action: &str,
@@ -143,7 +144,18 @@ impl Api {
             .send()
             .await
             .expect("request reaches the server");
-        let reply = read_json(service, action, response).await;
+        read_json(service, action, response).await
+    }
+
+    /// Like [`Api::post_file`], and fails the test when the reply is an API error.
+    pub async fn call_with_file(
+        &self,
+        service: &str,
+        action: &str,
+        params: Value,
+        file: &Path,
+    ) -> Value {
+        let reply = self.post_file(service, action, params, file).await;
         assert!(
             !is_api_error(&reply),
             "{service}.{action} with file {} failed: {reply}",

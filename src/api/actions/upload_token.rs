@@ -177,7 +177,11 @@ fn too_large(max_bytes: u64) -> ApiError {
         max_bytes,
         "upload rejected: larger than the source size limit"
     );
-    ApiError::with(error::UPLOAD_TOKEN_FILE_TYPE_RESTRICTED, &[])
+    let mut rejection = ApiError::with(error::UPLOAD_ERROR, &[]);
+    rejection.message = format!(
+        "Upload failed: the file is larger than the limit of {max_bytes} bytes (--max-source-bytes)"
+    );
+    rejection
 }
 
 fn sync_directory(directory: &std::path::Path) {
