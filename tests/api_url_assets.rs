@@ -579,3 +579,56 @@ async fn generate_returns_ready_asset() {
     assert_eq!(image.dimensions(), (64, 36));
     assert_eq!(centre_frame(&image), expected_frame(4.0));
 }
+
+/// A restart finds assets still CAPTURING: the one with a stored template is
+/// captured again, the one without is marked ERROR.
+#[tokio::test]
+async fn interrupted_captures_resume_at_start() {
+    use thumbd::store::{ThumbAsset, asset_status};
+
+    let (server, api) = api_support::start().await;
+    let entry_id = add_video(&server, &api, json!({})).await;
+    let params = api
+        .call_ok(
+            "thumbParams",
+            "add",
+            json!({"thumbParams": {
+                "objectType": "KalturaThumbParams",
+                "name": "64x36 at 1 s",
+                "width": 64,
+                "height": 36,
+                "videoOffset": 1,
+            }}),
+        )
+        .await;
+    let capturing = |id: &str, params_id: Option<i64>| ThumbAsset {
+        id: id.to_string(),
+        entry_id: entry_id.clone(),
+        partner_id: PARTNER,
+        thumb_params_id: params_id,
+        status: asset_status::CAPTURING,
+        created_at: 1,
+        updated_at: 1,
+        ..ThumbAsset::default()
+    };
+    let store = &server.services.api_store;
+    store
+        .insert_thumb_asset(&capturing("0_resume01", Some(int_field(&params, "id"))))
+        .expect("stored template asset");
+    store
+        .insert_thumb_asset(&capturing("0_resume02", None))
+        .expect("unsaved template asset");
+
+    thumbd::service::thumb_generation::resume_interrupted(&server.services).await;
+
+    let resumed = store.thumb_asset("0_resume01").unwrap().expect("asset");
+    assert_eq!(resumed.status, asset_status::READY, "{resumed:?}");
+    assert_eq!((resumed.width, resumed.height), (64, 36));
+    let image = serve_asset(&server, "0_resume01").await;
+    assert_eq!(centre_frame(&image), expected_frame(1.0));
+
+    let failed = store.thumb_asset("0_resume02").unwrap().expect("asset");
+    assert_eq!(failed.status, asset_status::ERROR, "{failed:?}");
+    let reason = failed.description.unwrap_or_default();
+    assert!(reason.contains("interrupted by a restart"), "{reason}");
+}

@@ -96,6 +96,10 @@ async fn serve(args: ServeArgs, data: DataDir) -> anyhow::Result<()> {
         "listening"
     );
     log_examples(&data, &format!("http://{address}"));
+    let resumed = services.clone();
+    tokio::spawn(async move {
+        crate::service::thumb_generation::resume_interrupted(&resumed).await;
+    });
 
     let options = ServerOptions {
         max_connections: args.max_connections,

@@ -267,7 +267,6 @@ pub fn prepare_asset(
 
 /// Generates the assets of every template in a conversion profile that the entry
 /// does not have yet. Failures are logged and recorded on the assets.
-// TODO: assets left CAPTURING by a restart are not queued again; regenerate them.
 pub async fn generate_for_profile(services: &Arc<Services>, entry_id: &str, profile_id: i64) {
     let span = tracing::info_span!("profile_thumbnails", entry_id, profile_id);
     generate_profile_assets(services, entry_id, profile_id)
@@ -370,4 +369,88 @@ pub fn unsaved_template(settings: ThumbParamsSettings, tags: &str) -> ThumbParam
         settings,
         ..ThumbParams::default()
     }
+}
+
+/// Most interrupted captures picked up again at start-up.
+const RESUME_LIMIT: u64 = 10_000;
+
+/// Captures again the assets that a stop or crash left CAPTURING. An asset made
+/// from a stored template is rendered again; one from an unsaved template (whose
+/// settings were never stored) is marked ERROR with the reason.
+pub async fn resume_interrupted(services: &Arc<Services>) {
+    let found = {
+        let services = services.clone();
+        tokio::task::spawn_blocking(move || interrupted_work(&services)).await
+    };
+    let work = match found {
+        Ok(Ok(work)) => work,
+        Ok(Err(error)) => {
+            tracing::error!(error = %error, "cannot list interrupted thumbnail captures");
+            return;
+        }
+        Err(join) => {
+            tracing::error!(error = %join, "interrupted-capture lookup failed");
+            return;
+        }
+    };
+    if !work.is_empty() {
+        tracing::info!(
+            assets = work.len(),
+            "capturing thumbnails interrupted by a restart again"
+        );
+    }
+
+    for (asset, entry, partner, params) in work {
+        let job = match TemplateJob::for_entry(services, &entry, &partner, params.settings) {
+            Ok(job) => job,
+            Err(error) => {
+                tracing::error!(asset_id = %asset.id, error = %error, "entry media is missing");
+                continue;
+            }
+        };
+        if let Err(error) = generate_into(services, job, &partner, asset, Admission::Wait).await {
+            tracing::error!(error = %error, "resumed thumbnail could not be stored");
+        }
+    }
+}
+
+/// Interrupted assets with a stored template, each with its entry, partner and
+/// template. Others are marked ERROR on the way.
+#[allow(clippy::type_complexity)]
+fn interrupted_work(
+    services: &Services,
+) -> Result<Vec<(ThumbAsset, Entry, Partner, ThumbParams)>, StoreError> {
+    let query = crate::store::ThumbAssetQuery {
+        statuses: vec![asset_status::CAPTURING],
+        limit: RESUME_LIMIT,
+        ..Default::default()
+    };
+    let (assets, _) = services.api_store.list_thumb_assets(&query)?;
+    let mut work = Vec::new();
+    for mut asset in assets {
+        let entry = services.store.entry(&asset.entry_id)?;
+        let partner = match &entry {
+            Some(entry) => services.store.partner(entry.partner_id)?,
+            None => None,
+        };
+        let params = match asset.thumb_params_id {
+            Some(id) => services.api_store.thumb_params(id)?,
+            None => None,
+        };
+        match (entry, partner, params) {
+            (Some(entry), Some(partner), Some(params)) => {
+                work.push((asset, entry, partner, params))
+            }
+            _ => {
+                let reason = ThumbnailError::MissingThumbnail(
+                    "the capture was interrupted by a restart and its template is not stored",
+                );
+                record_failure(&mut asset, &reason);
+                services
+                    .api_store
+                    .save_thumb_assets(std::slice::from_ref(&asset), None)?;
+            }
+        }
+    }
+    Ok(work)
 }
