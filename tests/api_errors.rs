@@ -1274,6 +1274,56 @@ async fn svg_image_not_secure() {
 }
 
 #[tokio::test]
+async fn non_image_files_name_their_problem() {
+    let api = Api::start().await;
+    let ks = api.admin_ks_a().await;
+    let entry_id = api.image_entry();
+    let jpeg = std::fs::read(fixture("pillow_hopper.jpg")).expect("fixture");
+    let video_path = api.server.dir.path().join("clip.mp4");
+    counter_video(&video_path, 1);
+    let video = std::fs::read(&video_path).expect("generated video");
+
+    let cases: [(&str, &str, &[u8], &str, &str); 3] = [
+        (
+            "a text file",
+            "notes.txt",
+            b"not a picture at all",
+            "FILE_TYPE_NOT_SUPPORTED",
+            "File type \"txt\" not supported",
+        ),
+        (
+            "a video",
+            "clip.mp4",
+            &video,
+            "FILE_TYPE_NOT_SUPPORTED",
+            "File type \"mp4\" not supported",
+        ),
+        (
+            "a truncated JPEG",
+            "cut.jpg",
+            &jpeg[..jpeg.len() / 3],
+            "UPLOAD_ERROR",
+            "Upload failed: the file is damaged or incomplete",
+        ),
+    ];
+    for (case, file_name, bytes, code, message) in cases {
+        let fetched = api
+            .call_with_file(
+                "thumbAsset",
+                "addFromImage",
+                json!({"ks": ks, "entryId": entry_id}),
+                file_name,
+                bytes,
+            )
+            .await;
+        let error = fetched.json();
+        assert_eq!(error["code"], code, "{case}: {error}");
+        let text = error["message"].as_str().unwrap_or_default();
+        assert!(text.starts_with(message), "{case}: {text}");
+    }
+}
+
+#[tokio::test]
 async fn url_resource_not_supported() {
     let api = Api::start().await;
     let ks = api.admin_ks_a().await;

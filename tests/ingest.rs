@@ -161,7 +161,7 @@ fn render_command_writes_thumbnail() {
     ]);
     assert!(
         String::from_utf8_lossy(&output.stderr)
-            .contains("bgcolor must be six hexadecimal characters")
+            .contains("bgcolor must be 1 to 6 hexadecimal digits")
     );
 }
 

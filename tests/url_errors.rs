@@ -88,7 +88,7 @@ async fn bad_queries_name_the_parameter() {
     let cases = [
         ("vid_slices/0", "vid_slices must be positive"),
         ("vid_slices/abc", "vid_slices must be positive"),
-        ("bgcolor/xyz", "bgcolor must be six hexadecimal characters"),
+        ("bgcolor/xyz", "bgcolor must be 1 to 6 hexadecimal digits"),
         (
             "width/1000/vid_slices/70",
             "width(1000) * vid_slices(70) must be between 0 and 65500",

@@ -281,6 +281,13 @@ fn partner_create(args: PartnerCreateArgs) -> anyhow::Result<ExitCode> {
     validate_secret("admin-secret", &args.admin_secret)?;
     validate_secret("secret", &args.secret)?;
 
+    let database = args.data.data_dir.join("thumbd.sqlite3");
+    if !database.exists() {
+        eprintln!(
+            "note: {} has no database yet; creating a new data dir there (serve must use the same --data-dir)",
+            args.data.data_dir.display()
+        );
+    }
     let data = open(&args.data)?;
     let existing = data.store.partner(args.partner_id)?;
     let mut partner = match existing {

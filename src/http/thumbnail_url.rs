@@ -193,7 +193,7 @@ fn read_options(raw: &RawParams, request: &mut ThumbnailRequest) -> Result<(), U
     let valid_hex =
         (1..=6).contains(&bgcolor.len()) && bgcolor.chars().all(|c| c.is_ascii_hexdigit());
     if !valid_hex {
-        return Err(bad("bgcolor must be six hexadecimal characters"));
+        return Err(bad("bgcolor must be 1 to 6 hexadecimal digits"));
     }
     request.bgcolor = u32::from_str_radix(bgcolor, 16).expect("validated hex");
 

@@ -107,3 +107,42 @@ pub fn extension_of(name: &str) -> Option<String> {
         .filter(|e| !e.is_empty() && e.len() <= 8 && e.chars().all(|c| c.is_ascii_alphanumeric()))
         .map(str::to_ascii_lowercase)
 }
+
+/// Turns a probe or decode failure of an uploaded file into an API error: an
+/// unknown format names the file's extension, a damaged file or one over a limit
+/// gets UPLOAD_ERROR with the reason.
+pub fn rejected_upload(file_name: &str, failure: &crate::source::SourceError) -> ApiError {
+    use crate::source::SourceError;
+
+    match failure {
+        SourceError::UnsupportedFormat | SourceError::UnrecognisedMedia(_) => {
+            unsupported_file_type(file_name)
+        }
+        SourceError::TooManyPixels { .. } | SourceError::FileTooLarge { .. } => {
+            upload_failed(&failure.to_string())
+        }
+        _ => {
+            let mut reason = failure.to_string();
+            let mut source = std::error::Error::source(failure);
+            while let Some(cause) = source {
+                reason.push_str(": ");
+                reason.push_str(&cause.to_string());
+                source = cause.source();
+            }
+            upload_failed(&format!("the file is damaged or incomplete ({reason})"))
+        }
+    }
+}
+
+/// `FILE_TYPE_NOT_SUPPORTED` naming the file's extension.
+pub fn unsupported_file_type(file_name: &str) -> ApiError {
+    let kind = extension_of(file_name).unwrap_or_else(|| "unknown".to_string());
+    ApiError::with(error::FILE_TYPE_NOT_SUPPORTED, &[&kind])
+}
+
+/// `UPLOAD_ERROR` whose message gives the reason after Kaltura's text.
+pub fn upload_failed(reason: &str) -> ApiError {
+    let mut failure = ApiError::with(error::UPLOAD_ERROR, &[]);
+    failure.message = format!("{}: {reason}", failure.message);
+    failure
+}

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use super::common::{
     csv, csv_ints, load_entry, merge, merge_text, pager, reject_changed, reject_readonly,
-    upload_path,
+    rejected_upload, upload_path,
 };
 use super::upload_token::{load_token, token_extension};
 use super::{Context, unknown_action};
@@ -264,7 +264,7 @@ async fn attach_token(
                 .and_then(|info| source::validate_file(&path, &info, &limits).map(|()| info))
                 .map_err(|source_error| {
                     tracing::info!(entry_id, error = %source_error, "uploaded file rejected");
-                    ApiError::with(error::FILE_TYPE_NOT_SUPPORTED, &[&source_error.to_string()])
+                    rejected_upload(token.file_name.as_deref().unwrap_or(""), &source_error)
                 })?;
             if info.media_type != expected {
                 return Err(ApiError::with(

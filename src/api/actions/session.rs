@@ -25,19 +25,25 @@ async fn start(context: &Context<'_>) -> Result<Output, ApiError> {
     let expiry = params.int("expiry").unwrap_or(DEFAULT_MAX_EXPIRY);
     let privileges = params.text("privileges").unwrap_or("").to_string();
 
-    let start_error = || ApiError::with(error::START_SESSION_ERROR, &[&partner_id.to_string()]);
+    // Every failure gets the same reply, as on Kaltura; the log names the cause.
+    let start_error = |cause: &str| {
+        tracing::info!(partner_id, cause, "session.start rejected");
+        ApiError::with(error::START_SESSION_ERROR, &[&partner_id.to_string()])
+    };
     let partner = context
         .blocking(move |services| Ok(services.store.partner(partner_id)?))
         .await?
-        .ok_or_else(start_error)?;
+        .ok_or_else(|| start_error("no such partner"))?;
     if partner.status != 1 && partner.status != 4 {
-        return Err(start_error());
+        return Err(start_error("the partner is not active"));
     }
     let is_admin = session_type >= 1;
+    if is_admin && secret == partner.secret && secret != partner.admin_secret {
+        return Err(start_error("the user secret cannot open an admin session"));
+    }
     let secret_matches = secret == partner.admin_secret || (!is_admin && secret == partner.secret);
     if !secret_matches {
-        tracing::info!(partner_id, "session.start rejected: wrong secret");
-        return Err(start_error());
+        return Err(start_error("wrong secret"));
     }
 
     let max_expiry = partner

@@ -4,7 +4,9 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use super::common::{extension_of, load_entry, upload_path};
+use super::common::{
+    extension_of, load_entry, rejected_upload, unsupported_file_type, upload_path,
+};
 use super::thumb_asset::{
     CLASS, asset_not_found, check_asset_limit, load_asset, load_asset_of, new_asset,
 };
@@ -152,7 +154,7 @@ async fn store_content(
         .blocking(move |services| {
             let existing = services.api_store.thumb_asset(&asset.id)?;
             let is_new = existing.is_none();
-            let info = match inspect_image(services, &path) {
+            let info = match inspect_image(services, &path, &file_name) {
                 Ok(info) => info,
                 Err(rejection) => {
                     if !is_new {
@@ -188,7 +190,12 @@ async fn store_content(
 }
 
 /// Rejects markup (SVG, HTML, XML) and anything that is not a decodable image.
-fn inspect_image(services: &Services, path: &Path) -> Result<source::MediaInfo, ApiError> {
+/// `file_name` is the name the client gave, for messages.
+fn inspect_image(
+    services: &Services,
+    path: &Path,
+    file_name: &str,
+) -> Result<source::MediaInfo, ApiError> {
     let mut head = [0u8; 512];
     let read = std::fs::File::open(path)
         .and_then(|mut file| std::io::Read::read(&mut file, &mut head))
@@ -200,16 +207,12 @@ fn inspect_image(services: &Services, path: &Path) -> Result<source::MediaInfo, 
 
     let limits = services.config.limits.source_limits();
     let info = source::probe_file(path, &limits)
-        .and_then(|info| source::validate_file(path, &info, &limits).map(|()| info))
-        .map_err(|source_error| {
-            ApiError::with(error::FILE_TYPE_NOT_SUPPORTED, &[&source_error.to_string()])
-        })?;
+        .map_err(|failure| rejected_upload(file_name, &failure))?;
     if info.media_type != MediaType::Image {
-        return Err(ApiError::with(
-            error::FILE_TYPE_NOT_SUPPORTED,
-            &[&info.format],
-        ));
+        return Err(unsupported_file_type(file_name));
     }
+    source::validate_file(path, &info, &limits)
+        .map_err(|failure| rejected_upload(file_name, &failure))?;
     Ok(info)
 }
 

@@ -173,8 +173,15 @@ where
         }
         BodyKind::Form => {
             let bytes = collect(stream, limits.max_in_memory_bytes).await?;
+            // `curl -d '{...}'` labels a JSON body as a form; a body that is a JSON
+            // object is read as one.
+            let fields = match looks_like_json_object(&bytes) {
+                true => json_body::params_from_json(&bytes)
+                    .unwrap_or_else(|_| flat::params_from_urlencoded(&bytes)),
+                false => flat::params_from_urlencoded(&bytes),
+            };
             Ok(BodyParams {
-                fields: flat::params_from_urlencoded(&bytes),
+                fields,
                 files: Params::new(),
             })
         }
@@ -182,6 +189,13 @@ where
             multipart::read_multipart(stream, boundary, limits, tmp_dir, uploads).await
         }
     }
+}
+
+/// Returns true when the body, without surrounding whitespace, starts with `{` and
+/// ends with `}`.
+fn looks_like_json_object(bytes: &[u8]) -> bool {
+    let trimmed = bytes.trim_ascii();
+    trimmed.first() == Some(&b'{') && trimmed.last() == Some(&b'}')
 }
 
 /// Reads a whole body into memory, failing once it passes `limit` bytes.
@@ -212,6 +226,24 @@ mod tests {
             .map(|part| Ok(Bytes::copy_from_slice(part)))
             .collect();
         futures::stream::iter(owned)
+    }
+
+    #[tokio::test]
+    async fn form_labelled_json_object_is_read_as_json() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut uploads = TempUploads::default();
+        let body = chunks(&[br#"{"format": 1, "secret": "s"}"#]);
+        let limits = BodyLimits {
+            max_in_memory_bytes: 1 << 20,
+            max_body_bytes: 1 << 20,
+        };
+
+        let read = read_body(&BodyKind::Form, body, limits, dir.path(), &mut uploads)
+            .await
+            .unwrap();
+
+        assert_eq!(read.fields.text("secret"), Some("s"));
+        assert_eq!(read.fields.text("format"), Some("1"));
     }
 
     #[test]

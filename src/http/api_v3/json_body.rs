@@ -13,8 +13,10 @@ use crate::api::{Param, Params};
 /// A JSON body that cannot be used as parameters.
 #[derive(Debug, thiserror::Error)]
 pub enum JsonBodyError {
+    // The parser's error is part of the message, not a source, so that error
+    // chains name it once.
     #[error("the body is not valid JSON: {0}")]
-    Syntax(#[from] serde_json::Error),
+    Syntax(serde_json::Error),
     #[error("the body is JSON but not an object")]
     NotAnObject,
 }
@@ -23,7 +25,8 @@ pub enum JsonBodyError {
 /// spellings of a form (`1:fileData`, `a[b]`). Nested names are taken as they are,
 /// except for `__null` suffixes and the `-` empty-array marker.
 pub fn params_from_json(bytes: &[u8]) -> Result<Params, JsonBodyError> {
-    let Json::Object(map) = serde_json::from_slice::<Json>(bytes)? else {
+    let parsed = serde_json::from_slice::<Json>(bytes).map_err(JsonBodyError::Syntax)?;
+    let Json::Object(map) = parsed else {
         return Err(JsonBodyError::NotAnObject);
     };
 
