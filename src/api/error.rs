@@ -42,14 +42,6 @@ pub const UNKNOWN_RESPONSE_FORMAT: Template = template(
     "UNKNOWN_RESPONSE_FORMAT",
     "Response format provided [@FORMAT@] is not recognized by server",
 );
-pub const INVALID_PARAMETER_CHAR: Template = template(
-    "INVALID_PARAMETER_CHAR",
-    "Invalid char in \"@XML_FIELD@\" field",
-);
-pub const OBJECT_TYPE_ABSTRACT: Template = template(
-    "OBJECT_TYPE_ABSTRACT",
-    "The object type \"@TYPE@\" is abstract, use one of the object implementations",
-);
 pub const INTERNAL_SERVERL_ERROR: Template =
     template("INTERNAL_SERVERL_ERROR", "Internal server error occurred");
 pub const UPLOAD_ERROR: Template = template("UPLOAD_ERROR", "Upload failed");
@@ -102,10 +94,6 @@ pub const PROPERTY_VALIDATION_WRONG_FORMAT: Template = template(
 // Entries and uploads.
 pub const ENTRY_ID_NOT_FOUND: Template =
     template("ENTRY_ID_NOT_FOUND", "Entry id \"@ENTRY_ID@\" not found");
-pub const ENTRY_TYPE_NOT_SUPPORTED: Template = template(
-    "ENTRY_TYPE_NOT_SUPPORTED",
-    "Entry type \"@ENTRY_TYPE@\" not supported",
-);
 pub const ENTRY_MEDIA_TYPE_NOT_SUPPORTED: Template = template(
     "ENTRY_MEDIA_TYPE_NOT_SUPPORTED",
     "Entry media type \"@MEDIA_TYPE@\" not supported",
@@ -130,17 +118,9 @@ pub const UPLOAD_TOKEN_INVALID_STATUS_FOR_ADD_ENTRY: Template = template(
     "UPLOAD_TOKEN_INVALID_STATUS_FOR_ADD_ENTRY",
     "Upload token is in an invalid status for adding entry",
 );
-pub const UPLOAD_TOKEN_CANNOT_RESUME: Template = template(
-    "UPLOAD_TOKEN_CANNOT_RESUME",
-    "Cannot resume the upload, original file was not found",
-);
 pub const UPLOAD_TOKEN_RESUMING_INVALID_POSITION: Template = template(
     "UPLOAD_TOKEN_RESUMING_INVALID_POSITION",
     "Resuming not allowed when trying to append to a position different than file size",
-);
-pub const UPLOAD_TOKEN_FILE_TYPE_RESTRICTED: Template = template(
-    "UPLOAD_TOKEN_FILE_TYPE_RESTRICTED",
-    "Upload token file type restricted",
 );
 pub const FILE_TYPE_NOT_SUPPORTED: Template = template(
     "FILE_TYPE_NOT_SUPPORTED",
@@ -176,10 +156,6 @@ pub const THUMB_ASSET_ALREADY_EXISTS: Template = template(
     "THUMB_ASSET_ALREADY_EXISTS",
     "Thumbnail asset id \"@ASSET_ID@\" already use thumbnail params id \"@PARAMS_ID@\"",
 );
-pub const THUMB_ASSET_DOWNLOAD_FAILED: Template = template(
-    "THUMB_ASSET_DOWNLOAD_FAILED",
-    "Failed to download thumbnail from URL \"@URL_PATH@\"",
-);
 pub const THUMB_ASSET_IS_DEFAULT: Template = template(
     "THUMB_ASSET_IS_DEFAULT",
     "Thumbnail asset \"@ASSET@\" is default and could not be deleted",
@@ -189,10 +165,6 @@ pub const FILE_CONTENT_NOT_SECURE: Template = template(
     "File content contains potential security risks",
 );
 pub const FILE_DOESNT_EXIST: Template = template("FILE_DOESNT_EXIST", "File doesnt exist");
-pub const SOURCE_FILE_REMOTE: Template = template(
-    "SOURCE_FILE_REMOTE",
-    "The source file is remote, no local file found",
-);
 pub const INVALID_FLAVOR_ASSET_ID: Template = template(
     "INVALID_FLAVOR_ASSET_ID",
     " Invalid flavor asset id @FLAV_ASSET_ID@",
@@ -278,13 +250,7 @@ impl ApiError {
 
     /// `INTERNAL_SERVERL_ERROR`, logging the cause that the client does not see.
     pub fn internal(cause: &dyn std::error::Error) -> Self {
-        let mut chain = cause.to_string();
-        let mut source = cause.source();
-        while let Some(next) = source {
-            chain.push_str(": ");
-            chain.push_str(&next.to_string());
-            source = next.source();
-        }
+        let chain = crate::service::error_chain(cause);
         tracing::error!(error = %chain, "API action failed");
         Self::with(INTERNAL_SERVERL_ERROR, &[])
     }

@@ -1,7 +1,7 @@
 //! The API v3 layer that the official Kaltura client libraries talk to.
 //!
 //! `http::api_v3` decodes a request into [`Params`] and encodes a [`Value`] or an
-//! [`ApiError`] as XML or JSON. This module holds those wire-neutral types and the
+//! [`ApiError`] as XML or JSON. This module contains those wire-neutral types and the
 //! actions of each service (`session`, `uploadToken`, `media`, `conversionProfile`,
 //! `thumbAsset`, `thumbParams`, `accessControlProfile`).
 

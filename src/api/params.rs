@@ -44,7 +44,7 @@ pub enum Field<T> {
 }
 
 impl<T> Field<T> {
-    /// The value when given; `None` when absent or null.
+    /// Returns the value when given; `None` when absent or null.
     pub fn value(self) -> Option<T> {
         match self {
             Field::Value(value) => Some(value),
@@ -81,7 +81,7 @@ impl Params {
         matches!(self.get(name), Some(param) if *param != Param::Null)
     }
 
-    /// A scalar as text; `None` when absent, null or not a scalar.
+    /// Returns a scalar as text; `None` when absent, null or not a scalar.
     pub fn text(&self, name: &str) -> Option<&str> {
         match self.get(name) {
             Some(Param::Scalar(text)) => Some(text),
@@ -89,19 +89,19 @@ impl Params {
         }
     }
 
-    /// A mandatory string argument of an action.
+    /// Returns a mandatory string argument of an action, else MISSING_MANDATORY_PARAMETER.
     pub fn required_text(&self, name: &str) -> Result<&str, ApiError> {
         self.text(name).ok_or_else(|| {
             ApiError::with(error::MISSING_MANDATORY_PARAMETER, &[name]).in_envelope()
         })
     }
 
-    /// An integer argument with PHP's cast: leading digits count, anything else is 0.
+    /// Reads an integer argument with PHP's cast: leading digits count, anything else is 0.
     pub fn int(&self, name: &str) -> Option<i64> {
         self.text(name).map(php_intval)
     }
 
-    /// A mandatory integer argument of an action.
+    /// Reads a mandatory integer argument of an action.
     pub fn required_int(&self, name: &str) -> Result<i64, ApiError> {
         self.required_text(name).map(php_intval)
     }
@@ -110,12 +110,12 @@ impl Params {
         self.text(name).map(php_floatval)
     }
 
-    /// A boolean: `false` in any case, `0` and the empty string are false.
+    /// Reads a boolean: `false` in any case, `0` and the empty string are false.
     pub fn bool(&self, name: &str) -> Option<bool> {
         self.text(name).map(php_bool)
     }
 
-    /// A nested object argument.
+    /// Returns a nested object argument.
     pub fn object(&self, name: &str) -> Option<&Params> {
         match self.get(name) {
             Some(Param::Object(object)) => Some(object),
@@ -130,12 +130,12 @@ impl Params {
         }
     }
 
-    /// The `objectType` of an object argument.
+    /// Returns the `objectType` of an object argument.
     pub fn object_type(&self) -> Option<&str> {
         self.text("objectType")
     }
 
-    /// A string field of an object being added or updated.
+    /// Reads a string field of an object being added or updated.
     pub fn text_field(&self, name: &str) -> Field<String> {
         match self.get(name) {
             None => Field::Absent,
@@ -145,8 +145,8 @@ impl Params {
         }
     }
 
-    /// An integer field of an object. Unlike action arguments, a non-numeric value
-    /// is an error, named `{class}::{field}`.
+    /// Reads an integer field of an object. Unlike action arguments, a non-numeric
+    /// value is an error, named `{class}::{field}`.
     pub fn int_field(&self, class: &str, name: &str) -> Result<Field<i64>, ApiError> {
         match self.text_field(name) {
             Field::Absent => Ok(Field::Absent),
@@ -157,7 +157,7 @@ impl Params {
         }
     }
 
-    /// A float field of an object, numeric as for [`Params::int_field`].
+    /// Reads a float field of an object, numeric as for [`Params::int_field`].
     pub fn float_field(&self, class: &str, name: &str) -> Result<Field<f64>, ApiError> {
         match self.text_field(name) {
             Field::Absent => Ok(Field::Absent),
@@ -168,7 +168,7 @@ impl Params {
         }
     }
 
-    /// A boolean field of an object.
+    /// Reads a boolean field of an object.
     pub fn bool_field(&self, name: &str) -> Field<bool> {
         match self.text_field(name) {
             Field::Absent => Field::Absent,
@@ -185,7 +185,8 @@ fn numeric_error(class: &str, name: &str) -> ApiError {
     )
 }
 
-/// A whole number or decimal, as `is_numeric` accepts it (surrounding spaces allowed).
+/// Parses a whole number or decimal as PHP's `is_numeric` accepts it, surrounding
+/// spaces allowed.
 fn parse_number(text: &str) -> Option<f64> {
     let trimmed = text.trim();
     if trimmed.is_empty() {

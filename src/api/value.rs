@@ -107,7 +107,7 @@ pub struct FileReply {
     pub download_name: Option<String>,
 }
 
-/// What an action produces.
+/// Result of an action: a value for the envelope, or a file.
 #[derive(Clone, Debug)]
 pub enum Output {
     Value(Value),

@@ -13,7 +13,7 @@ use super::response::{self, Body};
 use super::thumbnail_url::{UrlError, parse_thumbnail_url};
 use crate::metrics::StatusLabel;
 use crate::service::thumbnail::{ThumbnailCall, serve_thumbnail};
-use crate::service::{Services, ThumbnailError};
+use crate::service::{Services, ThumbnailError, error_chain};
 
 /// Dispatches one request and records its status.
 pub async fn handle(
@@ -179,15 +179,4 @@ fn error_response(error: &ThumbnailError) -> Response<Body> {
         _ => tracing::debug!(code = error.code(), error = %chain, "thumbnail rejected"),
     }
     response::thumbnail_error(error)
-}
-
-fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }

@@ -34,6 +34,19 @@ pub enum ThumbnailError {
     ResizeFailed(#[source] Arc<dyn std::error::Error + Send + Sync>),
 }
 
+impl From<crate::auth::AccessDenied> for ThumbnailError {
+    fn from(denied: crate::auth::AccessDenied) -> Self {
+        use crate::auth::AccessDenied;
+        match denied {
+            AccessDenied::InvalidKsString => Self::InvalidKsString,
+            AccessDenied::InvalidKs(_) => Self::InvalidKs,
+            AccessDenied::KsExpired => Self::KsExpired,
+            AccessDenied::Restricted(reason) => Self::AccessRestricted(reason),
+            AccessDenied::CaptureBlocked => Self::CaptureBlocked,
+        }
+    }
+}
+
 impl ThumbnailError {
     pub fn resize_failed(error: impl std::error::Error + Send + Sync + 'static) -> Self {
         Self::ResizeFailed(Arc::new(error))

@@ -33,7 +33,7 @@ pub struct Services {
     pub render_gate: Arc<Semaphore>,
     pub metrics: Arc<Metrics>,
     pub config: ServiceArgs,
-    /// The data dir: `uploads/` holds upload-token files, `tmp/` request bodies.
+    /// The data dir: `uploads/` contains upload-token files and `tmp/` request bodies.
     pub data_root: PathBuf,
 }
 
@@ -95,6 +95,25 @@ fn remove_files_in(directory: &Path, select: impl Fn(&Path) -> bool) -> Result<u
         }
     }
     Ok(removed)
+}
+
+/// Current Unix time in whole seconds.
+pub fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
+/// Formats an error and its chain of sources as one line, `outer: inner: ...`.
+pub fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
 }
 
 /// Path of an upload token's file under the data dir.

@@ -27,7 +27,7 @@ pub enum SourceMedia {
 }
 
 impl SourceMedia {
-    /// The file read, if any (the audio placeholder has none).
+    /// Returns the file the job reads, if any (the audio placeholder has none).
     pub fn path(&self) -> Option<&std::path::Path> {
         match self {
             Self::Image { path, .. } | Self::Video { path, .. } => Some(path),

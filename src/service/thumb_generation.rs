@@ -11,7 +11,7 @@ use std::sync::Arc;
 use tracing::Instrument;
 
 use super::thumb_template::{Admission, TemplateJob, render_template};
-use super::{Services, ThumbnailError};
+use super::{Services, ThumbnailError, unix_now};
 use crate::store::model::new_object_id;
 use crate::store::{
     DEFAULT_THUMB_TAG, Entry, EntryDetails, Partner, StoreError, ThumbAsset, ThumbFile,
@@ -22,12 +22,6 @@ use crate::store::{
 const TEMP_THUMB_TAG: &str = "temp_thumb";
 /// Entry thumbnail versions remembered for the URL API's `version` parameter.
 const THUMB_HISTORY_LIMIT: usize = 100;
-
-fn unix_now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64)
-}
 
 /// Stores `source` as the asset's next file version and marks the asset READY with
 /// the file's size and dimensions. Runs on a blocking thread.
@@ -135,9 +129,10 @@ pub fn make_default(services: &Services, entry_id: &str, asset_id: &str) -> Resu
     Ok(())
 }
 
-/// Applies the default-tag arbitration to a new or regenerated asset: when another
-/// asset of the entry already has `default_thumb`, a `temp_thumb` holder gives it
-/// up; otherwise the new asset does. Returns the other assets that changed.
+/// Applies the default-tag arbitration to a new or regenerated asset. When another
+/// asset of the entry already has `default_thumb`, that asset gives the tag up if
+/// it is also tagged `temp_thumb`, and otherwise the new asset does. Returns the
+/// other assets that changed.
 pub fn arbitrate_default(asset: &mut ThumbAsset, others: &mut [ThumbAsset]) -> Vec<ThumbAsset> {
     if !asset.has_tag(DEFAULT_THUMB_TAG) {
         return Vec::new();
@@ -204,10 +199,7 @@ pub async fn generate_into(
         Ok(asset)
     })
     .await
-    .map_err(|join| StoreError::Blob {
-        path: std::path::PathBuf::from("generate"),
-        source: std::io::Error::other(join),
-    })?
+    .unwrap_or_else(|join| std::panic::resume_unwind(join.into_panic()))
 }
 
 fn record_failure(asset: &mut ThumbAsset, error: &ThumbnailError) {
@@ -254,13 +246,13 @@ pub fn prepare_asset(
         asset.status = asset_status::CAPTURING;
     }
     asset.updated_at = now;
-    let changed = arbitrate_default(&mut asset, &mut others);
+    let mut writes = arbitrate_default(&mut asset, &mut others);
 
     if is_new {
         services.api_store.insert_thumb_asset(&asset)?;
+    } else {
+        writes.push(asset.clone());
     }
-    let mut writes = changed;
-    writes.push(asset.clone());
     services.api_store.save_thumb_assets(&writes, None)?;
     Ok(asset)
 }
@@ -375,8 +367,8 @@ pub fn unsaved_template(settings: ThumbParamsSettings, tags: &str) -> ThumbParam
 const RESUME_LIMIT: u64 = 10_000;
 
 /// Captures again the assets that a stop or crash left CAPTURING. An asset made
-/// from a stored template is rendered again; one from an unsaved template (whose
-/// settings were never stored) is marked ERROR with the reason.
+/// from a stored template is rendered again. One from an unsaved template is marked
+/// ERROR with the reason, because its settings were never stored.
 pub async fn resume_interrupted(services: &Arc<Services>) {
     let found = {
         let services = services.clone();

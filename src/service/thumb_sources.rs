@@ -39,7 +39,7 @@ pub fn load_asset_facts(
 
     if uses_thumbnails {
         let details = &entry.details;
-        let wanted = if request.version == 0 {
+        let requested = if request.version == 0 {
             details
                 .default_thumb_asset_id
                 .clone()
@@ -56,7 +56,7 @@ pub fn load_asset_facts(
                     )
                 })
         };
-        if let Some((asset_id, file_version)) = wanted
+        if let Some((asset_id, file_version)) = requested
             && let Some(asset) = services.api_store.thumb_asset(&asset_id)?
             && asset.status == asset_status::READY
         {
@@ -125,15 +125,15 @@ pub fn nearest_candidate(width: u32, height: u32, candidates: &[Candidate]) -> O
             f64::from(w) / f64::from(h)
         }
     };
-    let wanted = aspect(width, height);
+    let box_aspect = aspect(width, height);
     let mut best: Option<&Candidate> = None;
     for candidate in candidates {
         let Some(current) = best else {
             best = Some(candidate);
             continue;
         };
-        let delta = (wanted - aspect(candidate.size.width, candidate.size.height)).abs();
-        let best_delta = (wanted - aspect(current.size.width, current.size.height)).abs();
+        let delta = (box_aspect - aspect(candidate.size.width, candidate.size.height)).abs();
+        let best_delta = (box_aspect - aspect(current.size.width, current.size.height)).abs();
         let wins = if delta != best_delta {
             delta < best_delta
         } else if candidate.size.width != current.size.width {

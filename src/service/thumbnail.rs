@@ -8,8 +8,8 @@ use bytes::Bytes;
 use tracing::Instrument;
 
 use super::render_job::{RenderJob, SourceMedia, encode_options};
-use super::{Services, ThumbnailError, vtt};
-use crate::auth::{AccessDenied, AccessRequest, check_access};
+use super::{Services, ThumbnailError, unix_now, vtt};
+use crate::auth::{AccessRequest, check_access};
 use crate::cache::{CacheOutcome, Rendered};
 use crate::frame::Size;
 use crate::plan::{self, OutputFormat, SliceWindow, SourceFacts, ThumbnailRequest};
@@ -254,13 +254,7 @@ fn check_entry(
             wants_capture: request.wants_capture(),
             now: unix_now(),
         };
-        check_access(rules, partner, &access).map_err(|denied| match denied {
-            AccessDenied::InvalidKsString => ThumbnailError::InvalidKsString,
-            AccessDenied::InvalidKs(_) => ThumbnailError::InvalidKs,
-            AccessDenied::KsExpired => ThumbnailError::KsExpired,
-            AccessDenied::Restricted(reason) => ThumbnailError::AccessRestricted(reason),
-            AccessDenied::CaptureBlocked => ThumbnailError::CaptureBlocked,
-        })?;
+        check_access(rules, partner, &access)?;
     }
     if entry.status.is_deleted_or_blocked() {
         return Err(ThumbnailError::EntryDeleted);
@@ -510,10 +504,4 @@ fn max_age(
         return NOT_READY_MAX_AGE;
     }
     READY_MAX_AGE
-}
-
-fn unix_now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64)
 }

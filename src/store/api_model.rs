@@ -52,7 +52,7 @@ pub struct ThumbAsset {
 }
 
 impl ThumbAsset {
-    /// Whether the tag list contains `tag`.
+    /// Returns whether the tag list contains `tag`.
     pub fn has_tag(&self, tag: &str) -> bool {
         self.tags.split(',').any(|t| t.trim() == tag)
     }
@@ -71,13 +71,13 @@ impl ThumbAsset {
 
     /// Removes every occurrence of `tag`.
     pub fn remove_tag(&mut self, tag: &str) {
-        let kept: Vec<&str> = self
+        let remaining: Vec<&str> = self
             .tags
             .split(',')
             .map(str::trim)
             .filter(|t| !t.is_empty() && *t != tag)
             .collect();
-        self.tags = kept.join(",");
+        self.tags = remaining.join(",");
     }
 }
 
@@ -151,7 +151,7 @@ pub struct ThumbParamsSettings {
     pub source_asset_params_ids: Option<String>,
 }
 
-/// A thumbnail template (`KalturaThumbParams`). Partner 0 holds the system defaults.
+/// A thumbnail template (`KalturaThumbParams`). Partner 0 owns the system defaults.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ThumbParams {
     pub id: i64,

@@ -81,9 +81,9 @@ pub trait ApiStore: Send + Sync {
     fn list_entries(&self, query: &EntryQuery) -> Result<(Vec<Entry>, u64), StoreError>;
 
     fn insert_thumb_asset(&self, asset: &ThumbAsset) -> Result<(), StoreError>;
-    /// An asset by id, deleted ones included.
+    /// Returns an asset by id, deleted ones included.
     fn thumb_asset(&self, asset_id: &str) -> Result<Option<ThumbAsset>, StoreError>;
-    /// The entry's assets that are not deleted, oldest first.
+    /// Returns the entry's assets that are not deleted, oldest first.
     fn entry_thumb_assets(&self, entry_id: &str) -> Result<Vec<ThumbAsset>, StoreError>;
     /// Writes back every given asset, and the entry details when given, in one
     /// transaction (default-thumbnail changes touch several assets and the entry).
@@ -107,7 +107,7 @@ pub trait ApiStore: Send + Sync {
 
     /// Inserts a template and returns its new id (partner ids start above 1000).
     fn insert_thumb_params(&self, params: &ThumbParams) -> Result<i64, StoreError>;
-    /// A template by id, soft-deleted ones excluded.
+    /// Returns a template by id, soft-deleted ones excluded.
     fn thumb_params(&self, id: i64) -> Result<Option<ThumbParams>, StoreError>;
     fn update_thumb_params(&self, params: &ThumbParams) -> Result<(), StoreError>;
     /// Lists the partner's templates and partner 0's system defaults.
@@ -118,7 +118,7 @@ pub trait ApiStore: Send + Sync {
 
     fn insert_conversion_profile(&self, profile: &ConversionProfile) -> Result<i64, StoreError>;
     fn conversion_profile(&self, id: i64) -> Result<Option<ConversionProfile>, StoreError>;
-    /// The partner's profiles (deleted ones excluded), page and total.
+    /// Lists the partner's profiles (deleted ones excluded): the page and the total.
     fn list_conversion_profiles(
         &self,
         partner_id: i64,
@@ -129,7 +129,7 @@ pub trait ApiStore: Send + Sync {
     fn insert_upload_token(&self, token: &UploadToken) -> Result<(), StoreError>;
     fn upload_token(&self, id: &str) -> Result<Option<UploadToken>, StoreError>;
     fn update_upload_token(&self, token: &UploadToken) -> Result<(), StoreError>;
-    /// The partner's tokens, deleted ones excluded, page and total.
+    /// Lists the partner's tokens (deleted ones excluded): the page and the total.
     fn list_upload_tokens(
         &self,
         partner_id: i64,

@@ -79,16 +79,7 @@ pub fn reject_changed(
     }
 }
 
-/// Applies an optional text field: absent keeps `current`, null clears it.
-pub fn merge_text(field: Field<String>, current: Option<String>) -> Option<String> {
-    match field {
-        Field::Absent => current,
-        Field::Null => None,
-        Field::Value(value) => Some(value),
-    }
-}
-
-/// Applies an optional integer field: absent keeps `current`, null clears it.
+/// Applies an optional field of an update: absent keeps `current`, null clears it.
 pub fn merge<T>(field: Field<T>, current: Option<T>) -> Option<T> {
     match field {
         Field::Absent => current,
@@ -122,13 +113,7 @@ pub fn rejected_upload(file_name: &str, failure: &crate::source::SourceError) ->
             upload_failed(&failure.to_string())
         }
         _ => {
-            let mut reason = failure.to_string();
-            let mut source = std::error::Error::source(failure);
-            while let Some(cause) = source {
-                reason.push_str(": ");
-                reason.push_str(&cause.to_string());
-                source = cause.source();
-            }
+            let reason = crate::service::error_chain(failure);
             upload_failed(&format!("the file is damaged or incomplete ({reason})"))
         }
     }

@@ -4,8 +4,8 @@
 use std::sync::Arc;
 
 use super::common::{
-    csv, csv_ints, load_entry, merge, merge_text, pager, reject_changed, reject_readonly,
-    rejected_upload, upload_path,
+    csv, csv_ints, load_entry, merge, pager, reject_changed, reject_readonly, rejected_upload,
+    upload_path,
 };
 use super::upload_token::{load_token, token_extension};
 use super::{Context, unknown_action};
@@ -159,18 +159,18 @@ async fn create_entry(context: &Context<'_>, object: &Params) -> Result<Entry, A
 
 /// Copies the editable fields of a `KalturaMediaEntry` object into `details`.
 fn apply_details(object: &Params, details: &mut EntryDetails) -> Result<(), ApiError> {
-    details.description = merge_text(object.text_field("description"), details.description.take());
-    details.tags = merge_text(object.text_field("tags"), details.tags.take());
-    details.user_id = merge_text(object.text_field("userId"), details.user_id.take());
-    details.reference_id = merge_text(
+    details.description = merge(object.text_field("description"), details.description.take());
+    details.tags = merge(object.text_field("tags"), details.tags.take());
+    details.user_id = merge(object.text_field("userId"), details.user_id.take());
+    details.reference_id = merge(
         object.text_field("referenceId"),
         details.reference_id.take(),
     );
-    details.partner_data = merge_text(
+    details.partner_data = merge(
         object.text_field("partnerData"),
         details.partner_data.take(),
     );
-    details.categories = merge_text(object.text_field("categories"), details.categories.take());
+    details.categories = merge(object.text_field("categories"), details.categories.take());
     details.conversion_profile_id = merge(
         object.int_field(CLASS, "conversionProfileId")?,
         details.conversion_profile_id,

@@ -20,6 +20,7 @@ use tracing::Instrument;
 use super::{ApiError, Output, Params, error};
 use crate::auth::{Ks, KsError, parse_ks};
 use crate::service::Services;
+pub use crate::service::unix_now;
 use crate::store::{Entry, Partner};
 
 /// One call, decoded from the request (or from one multirequest item).
@@ -220,11 +221,4 @@ async fn open_session(
         ks,
         ks_text: text.to_string(),
     }))
-}
-
-/// Current Unix time in seconds.
-pub fn unix_now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64)
 }

@@ -2,16 +2,15 @@
 //! default. File-carrying actions (content, serving, export) are in
 //! `thumb_asset_files`.
 
-use super::common::{csv, csv_ints, load_entry, pager, reject_changed, reject_readonly};
+use super::common::{csv, csv_ints, load_entry, merge, pager, reject_changed, reject_readonly};
 use super::thumb_asset_files;
 use super::{Context, unix_now, unknown_action};
-use crate::api::{ApiError, Field, Output, Params, Value, error, objects};
+use crate::api::{ApiError, Output, Params, Value, error, objects};
 use crate::service::thumb_generation::{self, generate_into, prepare_asset, unsaved_template};
 use crate::service::thumb_template::{Admission, TemplateJob, TemplateSource};
 use crate::source::MediaType;
 use crate::store::{
-    DEFAULT_THUMB_TAG, Entry, EntryStatus, ThumbAsset, ThumbAssetQuery, ThumbParamsSettings,
-    asset_status,
+    DEFAULT_THUMB_TAG, Entry, EntryStatus, ThumbAsset, ThumbAssetQuery, asset_status,
 };
 
 pub const CLASS: &str = "KalturaThumbAsset";
@@ -279,28 +278,18 @@ async fn update(context: &Context<'_>) -> Result<Output, ApiError> {
     context.require_entry_editor(&entry)?;
 
     reject_readonly(&object, CLASS, READONLY)?;
-    let params_id = asset.thumb_params_id.map(|id| id.to_string());
-    reject_changed(
-        &object,
-        CLASS,
-        "thumbParamsId",
-        Some(params_id.as_deref().unwrap_or("0")),
-    )
-    .or_else(|_| reject_changed(&object, CLASS, "thumbParamsId", params_id.as_deref()))?;
+    // An asset without a template reports thumbParamsId 0, so 0 is its same value.
+    let params_id = asset.thumb_params_id.unwrap_or(0).to_string();
+    reject_changed(&object, CLASS, "thumbParamsId", Some(&params_id))?;
     reject_changed(&object, CLASS, "fileExt", asset.file_ext.as_deref())?;
 
-    let text = |field: Field<String>, current: Option<String>| match field {
-        Field::Absent => current,
-        Field::Null => None,
-        Field::Value(value) => Some(value),
-    };
-    asset.tags = text(object.text_field("tags"), Some(asset.tags.clone())).unwrap_or_default();
-    asset.partner_data = text(object.text_field("partnerData"), asset.partner_data.take());
-    asset.partner_description = text(
+    asset.tags = merge(object.text_field("tags"), Some(asset.tags.clone())).unwrap_or_default();
+    asset.partner_data = merge(object.text_field("partnerData"), asset.partner_data.take());
+    asset.partner_description = merge(
         object.text_field("partnerDescription"),
         asset.partner_description.take(),
     );
-    asset.actual_source_asset_params_ids = text(
+    asset.actual_source_asset_params_ids = merge(
         object.text_field("actualSourceAssetParamsIds"),
         asset.actual_source_asset_params_ids.take(),
     );
@@ -360,7 +349,8 @@ async fn set_as_default(context: &Context<'_>) -> Result<Output, ApiError> {
     Ok(Output::Value(Value::Null))
 }
 
-/// The checks every generation runs on its entry, in the reference's order.
+/// Checks that an entry can be captured from: a video, in an allowed status, with
+/// its media stored, in the reference's order of checks.
 fn check_generation_entry(entry: &Entry) -> Result<(), ApiError> {
     if entry.media_type != MediaType::Video {
         return Err(ApiError::with(
@@ -391,8 +381,7 @@ async fn generate(context: &Context<'_>) -> Result<Output, ApiError> {
     let object = params.object("thumbParams").cloned().ok_or_else(|| {
         ApiError::with(error::MISSING_MANDATORY_PARAMETER, &["thumbParams"]).in_envelope()
     })?;
-    let mut settings = ThumbParamsSettings::default();
-    super::thumb_params::apply_settings(&object, &mut settings)?;
+    let settings = super::thumb_params::read_settings(&object)?;
     let template = unsaved_template(settings, object.text("tags").unwrap_or(""));
 
     let entry = load_entry(context, &entry_id).await?;
@@ -438,9 +427,8 @@ async fn generate(context: &Context<'_>) -> Result<Output, ApiError> {
         .blocking(move |services| {
             let mut others = services.api_store.entry_thumb_assets(&asset.entry_id)?;
             check_asset_limit(&others)?;
-            let mut changed = thumb_generation::arbitrate_default(&mut asset, &mut others);
+            let changed = thumb_generation::arbitrate_default(&mut asset, &mut others);
             services.api_store.insert_thumb_asset(&asset)?;
-            changed.push(asset.clone());
             services.api_store.save_thumb_assets(&changed, None)?;
             Ok(asset)
         })

@@ -13,10 +13,10 @@ use super::thumb_asset::{
 use super::upload_token::load_token;
 use super::{Context, unix_now};
 use crate::api::{
-    ApiError, ErrorStage, FileReply, Object, Output, Params, UploadedFile, Value, error, objects,
+    ApiError, ErrorStage, FileReply, Object, Output, UploadedFile, Value, error, objects,
 };
 use crate::auth::ks::{KsVersion, NewKs, SessionType, create_ks};
-use crate::auth::{AccessDenied, AccessRequest, check_access};
+use crate::auth::{AccessRequest, check_access};
 use crate::cache::Rendered;
 use crate::service::Services;
 use crate::service::ThumbnailError;
@@ -24,8 +24,7 @@ use crate::service::thumb_generation::{self, store_asset_file};
 use crate::service::thumb_template::{Admission, TemplateJob, TemplateSource, render_template};
 use crate::source::{self, MediaType};
 use crate::store::{
-    DEFAULT_THUMB_TAG, Entry, EntryStatus, Partner, ThumbAsset, ThumbParamsSettings, asset_status,
-    upload_status,
+    DEFAULT_THUMB_TAG, Entry, EntryStatus, Partner, ThumbAsset, asset_status, upload_status,
 };
 
 /// Maximum browser cache lifetime of a served asset, in seconds (100 days).
@@ -240,7 +239,7 @@ pub async fn serve(context: &Context<'_>) -> Result<Output, ApiError> {
     let file = stored_file(context, &asset, version).await?;
     let max_age = serve_max_age(context);
     let template = match params.object("thumbParams") {
-        Some(object) => Some(template_settings(object)?),
+        Some(object) => Some(super::thumb_params::read_settings(object)?),
         None => None,
     };
     let Some(settings) = template else {
@@ -296,13 +295,6 @@ fn render_error(failure: &ThumbnailError) -> ApiError {
         ),
         other => ApiError::internal(other),
     }
-}
-
-/// Reads and validates a `thumbParams` argument of serve.
-fn template_settings(object: &Params) -> Result<ThumbParamsSettings, ApiError> {
-    let mut settings = ThumbParamsSettings::default();
-    super::thumb_params::apply_settings(object, &mut settings)?;
-    Ok(settings)
 }
 
 /// `serveByEntryId(entryId, thumbParamId)`: the entry's default thumbnail, or its
@@ -414,13 +406,7 @@ async fn check_entry_access(
     };
     check_access(&rules, partner, &request).map_err(|denied| {
         tracing::info!(entry_id = %entry.id, reason = %denied, "access control rejected the call");
-        let failure = match denied {
-            AccessDenied::InvalidKsString => ThumbnailError::InvalidKsString,
-            AccessDenied::InvalidKs(_) => ThumbnailError::InvalidKs,
-            AccessDenied::KsExpired => ThumbnailError::KsExpired,
-            AccessDenied::Restricted(reason) => ThumbnailError::AccessRestricted(reason),
-            AccessDenied::CaptureBlocked => ThumbnailError::CaptureBlocked,
-        };
+        let failure = ThumbnailError::from(denied);
         ApiError {
             code: failure.code(),
             message: failure.kaltura_description().to_string(),

@@ -1,8 +1,8 @@
 //! `thumbParams`: thumbnail templates, the system defaults of partner 0 included.
 
-use super::common::{csv, csv_ints, merge, merge_text, pager};
+use super::common::{csv, csv_ints, merge, pager};
 use super::{Context, unix_now, unknown_action};
-use crate::api::{ApiError, Field, Output, Params, Value, error, objects};
+use crate::api::{ApiError, Field, Output, Param, Params, Value, error, objects};
 use crate::store::{ThumbParams, ThumbParamsQuery, ThumbParamsSettings};
 
 const CLASS: &str = "KalturaThumbParams";
@@ -71,19 +71,19 @@ pub fn apply_fields(object: &Params, params: &mut ThumbParams) -> Result<(), Api
     if let Field::Value(name) = object.text_field("name") {
         params.name = name;
     }
-    if let Some(text) = merge_text(
+    if let Some(text) = merge(
         object.text_field("systemName"),
         Some(params.system_name.clone()),
     ) {
         params.system_name = text;
     }
-    if let Some(text) = merge_text(
+    if let Some(text) = merge(
         object.text_field("description"),
         Some(params.description.clone()),
     ) {
         params.description = text;
     }
-    if let Some(text) = merge_text(object.text_field("tags"), Some(params.tags.clone())) {
+    if let Some(text) = merge(object.text_field("tags"), Some(params.tags.clone())) {
         params.tags = text.to_lowercase();
     }
     apply_settings(object, &mut params.settings)
@@ -92,52 +92,67 @@ pub fn apply_fields(object: &Params, params: &mut ThumbParams) -> Result<(), Api
 /// Reads and validates template settings: on a stored template, or on the
 /// unsaved one that `thumbAsset.serve` and `thumbAsset.generate` receive.
 pub fn apply_settings(object: &Params, settings: &mut ThumbParamsSettings) -> Result<(), ApiError> {
-    let s = settings;
-    s.crop_type = merge(crop_type(object)?, s.crop_type);
-    s.quality = merge(object.int_field(CLASS, "quality")?, s.quality);
-    s.crop_x = merge(object.int_field(CLASS, "cropX")?, s.crop_x);
-    s.crop_y = merge(object.int_field(CLASS, "cropY")?, s.crop_y);
-    s.crop_width = merge(object.int_field(CLASS, "cropWidth")?, s.crop_width);
-    s.crop_height = merge(object.int_field(CLASS, "cropHeight")?, s.crop_height);
-    s.video_offset = merge(object.float_field(CLASS, "videoOffset")?, s.video_offset);
-    s.width = merge(object.int_field(CLASS, "width")?, s.width);
-    s.height = merge(object.int_field(CLASS, "height")?, s.height);
-    s.scale_width = merge(object.float_field(CLASS, "scaleWidth")?, s.scale_width);
-    s.scale_height = merge(object.float_field(CLASS, "scaleHeight")?, s.scale_height);
-    s.background_color = merge_text(
+    settings.crop_type = merge(crop_type(object)?, settings.crop_type);
+    settings.quality = merge(object.int_field(CLASS, "quality")?, settings.quality);
+
+    settings.crop_x = merge(object.int_field(CLASS, "cropX")?, settings.crop_x);
+    settings.crop_y = merge(object.int_field(CLASS, "cropY")?, settings.crop_y);
+    settings.crop_width = merge(object.int_field(CLASS, "cropWidth")?, settings.crop_width);
+    settings.crop_height = merge(object.int_field(CLASS, "cropHeight")?, settings.crop_height);
+
+    settings.video_offset = merge(
+        object.float_field(CLASS, "videoOffset")?,
+        settings.video_offset,
+    );
+    settings.width = merge(object.int_field(CLASS, "width")?, settings.width);
+    settings.height = merge(object.int_field(CLASS, "height")?, settings.height);
+
+    settings.scale_width = merge(
+        object.float_field(CLASS, "scaleWidth")?,
+        settings.scale_width,
+    );
+    settings.scale_height = merge(
+        object.float_field(CLASS, "scaleHeight")?,
+        settings.scale_height,
+    );
+
+    settings.background_color = merge(
         object.text_field("backgroundColor"),
-        s.background_color.take(),
+        settings.background_color.take(),
     );
-    s.source_params_id = merge(
+    settings.source_params_id = merge(
         object.int_field(CLASS, "sourceParamsId")?,
-        s.source_params_id,
+        settings.source_params_id,
     );
-    s.format = merge_text(object.text_field("format"), s.format.take());
-    s.density = merge(object.int_field(CLASS, "density")?, s.density);
-    s.strip_profiles = merge(object.bool_field("stripProfiles"), s.strip_profiles);
-    s.video_offset_in_percentage = merge(
+    settings.format = merge(object.text_field("format"), settings.format.take());
+
+    settings.density = merge(object.int_field(CLASS, "density")?, settings.density);
+    settings.strip_profiles = merge(object.bool_field("stripProfiles"), settings.strip_profiles);
+    settings.video_offset_in_percentage = merge(
         object.int_field(CLASS, "videoOffsetInPercentage")?,
-        s.video_offset_in_percentage,
+        settings.video_offset_in_percentage,
     );
-    s.interval = merge(object.int_field(CLASS, "interval")?, s.interval);
-    s.source_remote_storage_profile_id = merge(
+    settings.interval = merge(object.int_field(CLASS, "interval")?, settings.interval);
+
+    settings.source_remote_storage_profile_id = merge(
         object.int_field(CLASS, "sourceRemoteStorageProfileId")?,
-        s.source_remote_storage_profile_id,
+        settings.source_remote_storage_profile_id,
     );
-    s.remote_storage_profile_ids = merge(
+    settings.remote_storage_profile_ids = merge(
         object.int_field(CLASS, "remoteStorageProfileIds")?,
-        s.remote_storage_profile_ids,
+        settings.remote_storage_profile_ids,
     );
-    s.media_parser_type = merge_text(
+    settings.media_parser_type = merge(
         object.text_field("mediaParserType"),
-        s.media_parser_type.take(),
+        settings.media_parser_type.take(),
     );
-    s.source_asset_params_ids = merge_text(
+    settings.source_asset_params_ids = merge(
         object.text_field("sourceAssetParamsIds"),
-        s.source_asset_params_ids.take(),
+        settings.source_asset_params_ids.take(),
     );
+
     if let Some(Param::Array(items)) = object.get("requiredPermissions") {
-        s.required_permissions = items
+        settings.required_permissions = items
             .iter()
             .filter_map(|item| match item {
                 Param::Object(inner) => inner.text("value").map(str::to_string),
@@ -146,10 +161,17 @@ pub fn apply_settings(object: &Params, settings: &mut ThumbParamsSettings) -> Re
             })
             .collect();
     }
-    validate(s)
+
+    validate(settings)
 }
 
-use crate::api::Param;
+/// Reads and validates the settings of an unsaved template (the `thumbParams`
+/// argument of `thumbAsset.serve` and `thumbAsset.generate`).
+pub fn read_settings(object: &Params) -> Result<ThumbParamsSettings, ApiError> {
+    let mut settings = ThumbParamsSettings::default();
+    apply_settings(object, &mut settings)?;
+    Ok(settings)
+}
 
 /// `cropType` must be a `KalturaThumbCropType`; 6 is accepted as the guide documents.
 fn crop_type(object: &Params) -> Result<Field<i64>, ApiError> {

@@ -209,9 +209,9 @@ async fn run_multirequest(
     }
 }
 
-/// Runs one call. An error raised inside a serve action becomes headers on an
-/// empty body, as on the Kaltura server; any other error is written in the
-/// envelope.
+/// Runs one call. As on the Kaltura server, an error raised inside a serve action
+/// or by an access-control check becomes headers on an empty body. Any other
+/// error is written in the envelope.
 async fn run_single(
     services: &Arc<Services>,
     params: Params,
